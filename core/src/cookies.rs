@@ -1,0 +1,113 @@
+//! Cookies: finding one in the request's `Cookie` headers (untrusted bytes, no allocation) and
+//! the `Set-Cookie` values the module sends, pre-formatted at configuration time.
+
+/// RFC 6265 cookie-octet: printable ASCII except space, `"`, `,`, `;` and `\`.
+pub fn is_cookie_octet(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E)
+}
+
+/// The value of the first cookie called `name` in one `Cookie` header value.
+///
+/// Pairs are split on `;`, surrounding blanks are trimmed and a value in double quotes is
+/// unquoted. Malformed pairs (no `=`) are skipped. Any bytes are accepted; nothing is decoded.
+pub fn find_cookie<'a>(header: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    for pair in header.split(|&b| b == b';') {
+        let pair = trim(pair);
+        let Some(eq) = memchr::memchr(b'=', pair) else { continue };
+        if trim(&pair[..eq]) != name {
+            continue;
+        }
+        let v = trim(&pair[eq + 1..]);
+        let v = match v {
+            [b'"', inner @ .., b'"'] => inner,
+            v => v,
+        };
+        return Some(v);
+    }
+    None
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(s.len());
+    let end = s.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |e| e + 1);
+    &s[start..end]
+}
+
+/// The attributes every cookie of the module carries.
+#[derive(Debug, Clone, Default)]
+pub struct CookieAttrs {
+    pub max_age: i64,
+    pub domain: Option<String>,
+    pub secure: bool,
+}
+
+impl CookieAttrs {
+    fn suffix(&self, max_age: i64) -> String {
+        let mut s = format!("; Max-Age={max_age}; Path=/; HttpOnly");
+        if self.secure {
+            s.push_str("; Secure");
+        }
+        if let Some(d) = &self.domain {
+            s.push_str("; Domain=");
+            s.push_str(d);
+        }
+        s
+    }
+
+    /// `name=value; Max-Age=N; Path=/; HttpOnly[; Secure][; Domain=D]`. The caller has
+    /// checked that `name` is a token and `value` is made of cookie-octets.
+    pub fn format(&self, name: &str, value: &str) -> String {
+        format!("{name}={value}{}", self.suffix(self.max_age))
+    }
+
+    /// The same cookie, empty and expired: the browser drops it.
+    pub fn format_clear(&self, name: &str) -> String {
+        format!("{name}={}", self.suffix(0))
+    }
+}
+
+/// The uid cookie: the only cookie whose value is known per request only.
+#[derive(Debug, Clone, Default)]
+pub struct UidCookie {
+    /// `x-higress-uid=`
+    pub prefix: String,
+    /// `; Max-Age=…; Path=/; HttpOnly…`
+    pub suffix: String,
+}
+
+impl UidCookie {
+    pub fn new(name: &str, attrs: &CookieAttrs) -> Self {
+        UidCookie { prefix: format!("{name}="), suffix: attrs.suffix(attrs.max_age) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_cookies() {
+        let h = b"a=1; userid=00000002 ;  level=\"level3\"; bad; =x; userid=other";
+        assert_eq!(find_cookie(h, b"userid"), Some(&b"00000002"[..]));
+        assert_eq!(find_cookie(h, b"level"), Some(&b"level3"[..]));
+        assert_eq!(find_cookie(h, b"a"), Some(&b"1"[..]));
+        assert_eq!(find_cookie(h, b"bad"), None);
+        assert_eq!(find_cookie(h, b"user"), None);
+        assert_eq!(find_cookie(b"", b"a"), None);
+        assert_eq!(find_cookie(b";;;==;", b""), Some(&b"="[..]));
+        assert_eq!(find_cookie(b"x=\xff\xfe", b"x"), Some(&b"\xff\xfe"[..]));
+        assert_eq!(find_cookie(b"x=\"", b"x"), Some(&b"\""[..]));
+    }
+
+    #[test]
+    fn formats() {
+        let a = CookieAttrs { max_age: 100, domain: None, secure: true };
+        assert_eq!(a.format("x-higress-tag", "gray"), "x-higress-tag=gray; Max-Age=100; Path=/; HttpOnly; Secure");
+        let b = CookieAttrs { max_age: 5, domain: Some(".example.com".into()), secure: false };
+        assert_eq!(b.format("t", "v"), "t=v; Max-Age=5; Path=/; HttpOnly; Domain=.example.com");
+        assert_eq!(b.format_clear("x-mse-tag"), "x-mse-tag=; Max-Age=0; Path=/; HttpOnly; Domain=.example.com");
+        let u = UidCookie::new("x-higress-uid", &a);
+        assert_eq!(u.prefix, "x-higress-uid=");
+        assert_eq!(u.suffix, "; Max-Age=100; Path=/; HttpOnly; Secure");
+    }
+}

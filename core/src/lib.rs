@@ -1,0 +1,17 @@
+//! The pure logic of frontend-gray for nginx, with no nginx types anywhere: configuration,
+//! decision, rewriting, cookies. The nginx module (`src/` of the workspace root) adapts nginx
+//! requests to these functions and nothing else.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod cookies;
+pub mod decide;
+pub mod glob;
+pub mod path;
+pub mod rewrite;
+pub mod template;
+pub mod uid;
+pub mod userid;
+
+pub use config::{ConfigError, Deployment, GrayConfig};
+pub use decide::{decide, Decision, Kind, RequestHeaders};
