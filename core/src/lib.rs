@@ -15,3 +15,6 @@ pub mod userid;
 
 pub use config::{ConfigError, Deployment, GrayConfig};
 pub use decide::{decide, Decision, Kind, RequestHeaders};
+
+/// `x-higress-tag`, as a lower-case header name.
+pub const VERSION_TAG_LC: &[u8] = config::VERSION_TAG.as_bytes();

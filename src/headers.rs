@@ -1,0 +1,130 @@
+//! Reading and writing nginx's header lists (`ngx_list_t` of `ngx_table_elt_t`).
+//!
+//! Written against the list itself rather than the version-specific shortcut fields of
+//! `headers_in` / `headers_out` (`cookies` became `cookie` in 1.23, …), so one source builds
+//! against every nginx version.
+
+use core::ptr;
+use core::slice;
+
+use frontend_gray_core::cookies::find_cookie;
+use frontend_gray_core::RequestHeaders;
+use ngx::ffi::{ngx_hash_key, ngx_list_push, ngx_list_t, ngx_str_t, ngx_table_elt_t};
+
+/// Iterates the elements of an nginx list of headers, as raw pointers.
+fn raw_iter(list: *const ngx_list_t) -> impl Iterator<Item = *mut ngx_table_elt_t> {
+    // SAFETY: list points at a live list
+    let mut part = unsafe { &(*list).part as *const ngx::ffi::ngx_list_part_t };
+    let mut i = 0usize;
+    core::iter::from_fn(move || {
+        // SAFETY: nginx keeps list parts valid for the request's lifetime; nelts elements
+        // of type ngx_table_elt_t in each part.
+        unsafe {
+            loop {
+                if part.is_null() {
+                    return None;
+                }
+                if i < (*part).nelts {
+                    let e = ((*part).elts as *mut ngx_table_elt_t).add(i);
+                    i += 1;
+                    return Some(e);
+                }
+                part = (*part).next;
+                i = 0;
+            }
+        }
+    })
+}
+
+/// Iterates the elements of an nginx list of headers.
+pub fn iter(list: &ngx_list_t) -> impl Iterator<Item = &ngx_table_elt_t> {
+    // SAFETY: elements live as long as the list
+    raw_iter(list).map(|e| unsafe { &*e })
+}
+
+fn iter_mut(list: &mut ngx_list_t) -> impl Iterator<Item = &mut ngx_table_elt_t> {
+    // SAFETY: the list is borrowed mutably; elements are distinct
+    raw_iter(list).map(|e| unsafe { &mut *e })
+}
+
+pub fn bytes(s: &ngx_str_t) -> &[u8] {
+    if s.len == 0 || s.data.is_null() {
+        &[]
+    } else {
+        // SAFETY: nginx strings point at len readable bytes
+        unsafe { slice::from_raw_parts(s.data, s.len) }
+    }
+}
+
+/// The request headers, as the decision sees them.
+pub struct NgxHeaders<'a> {
+    pub list: &'a ngx_list_t,
+}
+
+impl RequestHeaders for NgxHeaders<'_> {
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        iter(self.list)
+            .find(|h| bytes(&h.key).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|h| bytes(&h.value))
+    }
+
+    fn cookie(&self, name: &str) -> Option<&[u8]> {
+        iter(self.list)
+            .filter(|h| bytes(&h.key).eq_ignore_ascii_case(b"cookie"))
+            .find_map(|h| find_cookie(bytes(&h.value), name.as_bytes()))
+    }
+}
+
+/// An nginx string over `s`, which must outlive its use (configuration or pool memory).
+pub fn ngx_str(s: &[u8]) -> ngx_str_t {
+    ngx_str_t { len: s.len(), data: s.as_ptr() as *mut u8 }
+}
+
+/// Appends a header to a list. `key` and `value` must outlive the request. With `lowcase`
+/// (request headers), the lower-case key and its hash are set as nginx's parser would.
+pub fn push(list: &mut ngx_list_t, key: &'static [u8], lowcase: Option<&'static [u8]>, value: ngx_str_t) -> Option<()> {
+    // SAFETY: list is a live header list of ngx_table_elt_t
+    unsafe {
+        let h = ngx_list_push(list) as *mut ngx_table_elt_t;
+        if h.is_null() {
+            return None;
+        }
+        // zero first: the element has a `next` field on nginx >= 1.23 only
+        ptr::write_bytes(h, 0, 1);
+        (*h).key = ngx_str(key);
+        (*h).value = value;
+        match lowcase {
+            Some(lc) => {
+                (*h).lowcase_key = lc.as_ptr() as *mut u8;
+                (*h).hash = ngx_hash_key(lc.as_ptr() as *mut u8, lc.len());
+            }
+            None => (*h).hash = 1,
+        }
+        Some(())
+    }
+}
+
+/// Sets request header `lc` (lower-case) to `value`, replacing every value the client sent.
+pub fn set_request_header(list: &mut ngx_list_t, lc: &'static [u8], value: ngx_str_t) -> Option<()> {
+    let mut found = false;
+    for h in iter_mut(list) {
+        if bytes(&h.key).eq_ignore_ascii_case(lc) {
+            h.value = value;
+            found = true;
+        }
+    }
+    if found {
+        Some(())
+    } else {
+        push(list, lc, Some(lc), value)
+    }
+}
+
+/// Hides every response header called `name` (hash 0: the header filter skips it).
+pub fn hide_response_header(list: &mut ngx_list_t, name: &[u8]) {
+    for h in iter_mut(list) {
+        if h.hash != 0 && bytes(&h.key).eq_ignore_ascii_case(name) {
+            h.hash = 0;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! `ngx_http_frontend_gray_module`: gray (canary) releases of web frontends for nginx.
+//!
+//! This file only registers the module. The parts, by file:
+//! - `conf.rs`       — the `frontend_gray` directive and the per-location configuration;
+//! - `handler.rs`    — the rewrite-phase handler: decides the version, rewrites the URI;
+//! - `filter.rs`     — the header filter of entry responses (cookies, Cache-Control);
+//! - `variables.rs`  — `$gray_version`, `$gray_backend_version`, `$gray_deployment`,
+//!                     `$gray_uid`, `$gray_host`;
+//! - `ctx.rs`        — the per-request context, kept across internal redirects;
+//! - `headers.rs`    — reading and writing nginx header lists;
+//! - `ffi_guard.rs`  — no panic crosses into nginx.
+//!
+//! All decisions are made by the pure `frontend-gray-core` crate.
+
+use core::ffi::c_void;
+use core::ptr::{addr_of, addr_of_mut};
+
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_command_t, ngx_conf_t, ngx_http_module_t, ngx_int_t, ngx_module_t, ngx_uint_t,
+    NGX_CONF_TAKE1, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF,
+    NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
+};
+use ngx::http::{HttpModule, HttpModuleLocationConf};
+use ngx::ngx_string;
+
+/// `debug_http!(r, fmt, args…)`: an http debug line (`--with-debug` builds, `error_log … debug`)
+/// for a raw `ngx_http_request_t`.
+macro_rules! debug_http {
+    ($r:expr, $($arg:tt)+) => {
+        // SAFETY: a request always has its connection and log
+        let log = unsafe { (*$r.connection).log };
+        ngx::ngx_log_debug!(mask: ngx::log::DebugMask::Http, log, $($arg)+);
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use debug_http;
+
+mod conf;
+mod ctx;
+mod ffi_guard;
+mod filter;
+mod handler;
+mod headers;
+mod variables;
+
+pub(crate) struct Module;
+
+impl HttpModule for Module {
+    fn module() -> &'static ngx_module_t {
+        // SAFETY: the module structure is a static that nginx only writes while loading it.
+        unsafe { &*addr_of!(ngx_http_frontend_gray_module) }
+    }
+
+    unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+        ffi_guard::guard(Status::NGX_ERROR.into(), || variables::register(cf).into())
+    }
+
+    unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+        ffi_guard::guard(Status::NGX_ERROR.into(), || {
+            let rc = handler::register(cf);
+            if rc != Status::NGX_OK {
+                return rc.into();
+            }
+            filter::register();
+            Status::NGX_OK.into()
+        })
+    }
+}
+
+// SAFETY: LocationConf is what create_loc_conf allocates for this module.
+unsafe impl HttpModuleLocationConf for Module {
+    type LocationConf = conf::LocationConf;
+}
+
+static mut COMMANDS: [ngx_command_t; 2] = [
+    ngx_command_t {
+        name: ngx_string!("frontend_gray"),
+        type_: (NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1)
+            as ngx_uint_t,
+        set: Some(conf::set_frontend_gray),
+        conf: NGX_HTTP_LOC_CONF_OFFSET,
+        offset: 0,
+        post: core::ptr::null_mut(),
+    },
+    ngx_command_t::empty(),
+];
+
+static MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
+    preconfiguration: Some(Module::preconfiguration),
+    postconfiguration: Some(Module::postconfiguration),
+    create_main_conf: None,
+    init_main_conf: None,
+    create_srv_conf: None,
+    merge_srv_conf: None,
+    create_loc_conf: Some(Module::create_loc_conf),
+    merge_loc_conf: Some(Module::merge_loc_conf),
+};
+
+ngx::ngx_modules!(ngx_http_frontend_gray_module);
+
+#[used]
+#[allow(non_upper_case_globals)]
+pub static mut ngx_http_frontend_gray_module: ngx_module_t = ngx_module_t {
+    ctx: addr_of!(MODULE_CTX) as *mut c_void,
+    // SAFETY: only the address is taken
+    commands: unsafe { addr_of_mut!(COMMANDS[0]) },
+    type_: NGX_HTTP_MODULE as ngx_uint_t,
+    ..ngx_module_t::default()
+};
