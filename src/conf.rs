@@ -75,20 +75,38 @@ pub extern "C" fn set_frontend_gray(
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
-                ngx_conf_log_error!(NGX_LOG_EMERG, cf, "\"frontend_gray\" file \"{}\": {}", path, e);
+                ngx_conf_log_error!(
+                    NGX_LOG_EMERG,
+                    cf,
+                    "\"frontend_gray\" file \"{}\": {}",
+                    path,
+                    e
+                );
                 return NGX_CONF_ERROR;
             }
         };
         match GrayConfig::from_yaml(&text) {
             Ok(cfg) => {
                 for w in &cfg.warnings {
-                    ngx_conf_log_error!(NGX_LOG_WARN, cf, "\"frontend_gray\" file \"{}\": {}", path, w);
+                    ngx_conf_log_error!(
+                        NGX_LOG_WARN,
+                        cf,
+                        "\"frontend_gray\" file \"{}\": {}",
+                        path,
+                        w
+                    );
                 }
                 lcf.state = State::On(Arc::new(cfg));
                 NGX_CONF_OK
             }
             Err(e) => {
-                ngx_conf_log_error!(NGX_LOG_EMERG, cf, "\"frontend_gray\" file \"{}\": {}", path, e);
+                ngx_conf_log_error!(
+                    NGX_LOG_EMERG,
+                    cf,
+                    "\"frontend_gray\" file \"{}\": {}",
+                    path,
+                    e
+                );
                 NGX_CONF_ERROR
             }
         }

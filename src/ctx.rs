@@ -45,7 +45,9 @@ pub fn get(r: &ngx_http_request_t) -> Option<&'static RequestCtx> {
         }
         let mut c = (*r.pool).cleanup;
         while !c.is_null() {
-            if (*c).handler.map(|h| h as usize) == Some(drop_ctx as unsafe extern "C" fn(*mut c_void) as usize) {
+            if (*c).handler.map(|h| h as usize)
+                == Some(drop_ctx as unsafe extern "C" fn(*mut c_void) as usize)
+            {
                 *slot(r) = (*c).data;
                 return Some(&*((*c).data as *const RequestCtx));
             }

@@ -37,8 +37,11 @@ extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
             if let Some(c) = ctx::get(r) {
                 if let Some(d) = &c.decision {
                     if d.kind.is_entry() && entry_headers(r, c.cfg, d).is_none() {
-                        ngx_log_error!(NGX_LOG_ERR, unsafe { (*r.connection).log },
-                            "frontend_gray: out of memory adding the entry headers");
+                        ngx_log_error!(
+                            NGX_LOG_ERR,
+                            unsafe { (*r.connection).log },
+                            "frontend_gray: out of memory adding the entry headers"
+                        );
                     }
                 }
             }
@@ -51,7 +54,11 @@ extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
     }
 }
 
-fn entry_headers(r: &mut ngx_http_request_t, cfg: &'static GrayConfig, d: &Decision<'static>) -> Option<()> {
+fn entry_headers(
+    r: &mut ngx_http_request_t,
+    cfg: &'static GrayConfig,
+    d: &Decision<'static>,
+) -> Option<()> {
     let out = &mut r.headers_out.headers;
     hide_response_header(out, b"cache-control");
     push(out, b"Cache-Control", None, ngx_str(NO_CACHE))?;
@@ -59,10 +66,19 @@ fn entry_headers(r: &mut ngx_http_request_t, cfg: &'static GrayConfig, d: &Decis
         return Some(());
     }
     // pre-formatted at configuration time: the header points into the configuration
-    push(out, b"Set-Cookie", None, ngx_str(d.deployment.version_cookie.as_bytes()))?;
+    push(
+        out,
+        b"Set-Cookie",
+        None,
+        ngx_str(d.deployment.version_cookie.as_bytes()),
+    )?;
     if cfg.uses_uid {
         if let Some(uid) = &d.uid {
-            let parts = [cfg.uid_cookie.prefix.as_bytes(), uid.as_bytes(), cfg.uid_cookie.suffix.as_bytes()];
+            let parts = [
+                cfg.uid_cookie.prefix.as_bytes(),
+                uid.as_bytes(),
+                cfg.uid_cookie.suffix.as_bytes(),
+            ];
             let len = parts.iter().map(|p| p.len()).sum();
             // SAFETY: request pool; len bytes written below
             let p = unsafe { ngx_pnalloc(r.pool, len) } as *mut u8;
@@ -81,8 +97,17 @@ fn entry_headers(r: &mut ngx_http_request_t, cfg: &'static GrayConfig, d: &Decis
         }
     }
     if cfg.uses_backend_cookie {
-        let v = d.deployment.backend_cookie.as_deref().unwrap_or(&cfg.backend_cookie_clear);
-        push(&mut r.headers_out.headers, b"Set-Cookie", None, ngx_str(v.as_bytes()))?;
+        let v = d
+            .deployment
+            .backend_cookie
+            .as_deref()
+            .unwrap_or(&cfg.backend_cookie_clear);
+        push(
+            &mut r.headers_out.headers,
+            b"Set-Cookie",
+            None,
+            ngx_str(v.as_bytes()),
+        )?;
     }
     Some(())
 }

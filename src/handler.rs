@@ -50,7 +50,9 @@ fn handle(r: &mut ngx_http_request_t) {
     if r.main != r as *mut _ {
         return; // subrequests are never acted on
     }
-    let Some(lcf) = Module::location_conf(&*r) else { return };
+    let Some(lcf) = Module::location_conf(&*r) else {
+        return;
+    };
     let Some(cfg) = lcf.config() else { return };
     if ctx::get(r).is_some() {
         return; // decided already for this client request (before an internal redirect)
@@ -68,21 +70,46 @@ fn handle(r: &mut ngx_http_request_t) {
     };
 
     let mut scratch = Vec::new_in(&pool);
-    let decision = decide(cfg, path, &NgxHeaders { list: &r.headers_in.headers }, &mut scratch);
+    let decision = decide(
+        cfg,
+        path,
+        &NgxHeaders {
+            list: &r.headers_in.headers,
+        },
+        &mut scratch,
+    );
     // SAFETY (lifetime): the configuration lives in the cycle's pool, which outlives requests
     let cfg: &'static _ = unsafe { &*(cfg as *const _) };
     if ctx::create(r, RequestCtx { cfg, decision }).is_none() {
-        ngx_log_error!(NGX_LOG_ERR, log(r), "frontend_gray: out of memory, request left alone");
+        ngx_log_error!(
+            NGX_LOG_ERR,
+            log(r),
+            "frontend_gray: out of memory, request left alone"
+        );
         return;
     }
     let Some(d) = decision else {
-        debug_http!(r, "frontend_gray: not acting on \"{}\"", String::from_utf8_lossy(path));
+        debug_http!(
+            r,
+            "frontend_gray: not acting on \"{}\"",
+            String::from_utf8_lossy(path)
+        );
         return;
     };
 
     // The upstream learns the version; a client-sent value is replaced, never trusted.
-    if set_request_header(&mut r.headers_in.headers, VERSION_TAG_LC, ngx_str(d.version.as_bytes())).is_none() {
-        ngx_log_error!(NGX_LOG_ERR, log(r), "frontend_gray: cannot set the x-higress-tag header");
+    if set_request_header(
+        &mut r.headers_in.headers,
+        VERSION_TAG_LC,
+        ngx_str(d.version.as_bytes()),
+    )
+    .is_none()
+    {
+        ngx_log_error!(
+            NGX_LOG_ERR,
+            log(r),
+            "frontend_gray: cannot set the x-higress-tag header"
+        );
     }
 
     let mut tmp = Vec::new_in(&pool);
@@ -104,7 +131,14 @@ fn handle(r: &mut ngx_http_request_t) {
         // SAFETY: live request; recomputes r.exten (the static module's content type)
         unsafe { ngx_http_set_exten(r) };
     } else {
-        debug_http!(r, "frontend_gray: {:?} {} kept ({} {})", d.kind, String::from_utf8_lossy(uri), d.deployment.name, d.version);
+        debug_http!(
+            r,
+            "frontend_gray: {:?} {} kept ({} {})",
+            d.kind,
+            String::from_utf8_lossy(uri),
+            d.deployment.name,
+            d.version
+        );
     }
 }
 

@@ -77,12 +77,20 @@ impl RequestHeaders for NgxHeaders<'_> {
 
 /// An nginx string over `s`, which must outlive its use (configuration or pool memory).
 pub fn ngx_str(s: &[u8]) -> ngx_str_t {
-    ngx_str_t { len: s.len(), data: s.as_ptr() as *mut u8 }
+    ngx_str_t {
+        len: s.len(),
+        data: s.as_ptr() as *mut u8,
+    }
 }
 
 /// Appends a header to a list. `key` and `value` must outlive the request. With `lowcase`
 /// (request headers), the lower-case key and its hash are set as nginx's parser would.
-pub fn push(list: &mut ngx_list_t, key: &'static [u8], lowcase: Option<&'static [u8]>, value: ngx_str_t) -> Option<()> {
+pub fn push(
+    list: &mut ngx_list_t,
+    key: &'static [u8],
+    lowcase: Option<&'static [u8]>,
+    value: ngx_str_t,
+) -> Option<()> {
     // SAFETY: list is a live header list of ngx_table_elt_t
     unsafe {
         let h = ngx_list_push(list) as *mut ngx_table_elt_t;
@@ -105,7 +113,11 @@ pub fn push(list: &mut ngx_list_t, key: &'static [u8], lowcase: Option<&'static 
 }
 
 /// Sets request header `lc` (lower-case) to `value`, replacing every value the client sent.
-pub fn set_request_header(list: &mut ngx_list_t, lc: &'static [u8], value: ngx_str_t) -> Option<()> {
+pub fn set_request_header(
+    list: &mut ngx_list_t,
+    lc: &'static [u8],
+    value: ngx_str_t,
+) -> Option<()> {
     let mut found = false;
     for h in iter_mut(list) {
         if bytes(&h.key).eq_ignore_ascii_case(lc) {

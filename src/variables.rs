@@ -54,7 +54,11 @@ pub fn register(cf: *mut ngx_conf_t) -> Status {
     Status::NGX_OK
 }
 
-extern "C" fn get_variable(r: *mut ngx_http_request_t, v: *mut ngx_http_variable_value_t, data: usize) -> ngx_int_t {
+extern "C" fn get_variable(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_http_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
     guard(Status::NGX_ERROR.into(), || {
         // SAFETY: nginx passes a live request and value slot
         let (r, v) = unsafe { (&*r, &mut *v) };
@@ -65,7 +69,10 @@ extern "C" fn get_variable(r: *mut ngx_http_request_t, v: *mut ngx_http_variable
         let d = c.and_then(|c| c.decision.as_ref());
         let value: &[u8] = match VARS.get(data).map(|x| x.1) {
             Some(Var::Version) => d.map_or(&[], |d| d.version.as_bytes()),
-            Some(Var::BackendVersion) => d.and_then(|d| d.deployment.backend_version.as_deref()).unwrap_or("").as_bytes(),
+            Some(Var::BackendVersion) => d
+                .and_then(|d| d.deployment.backend_version.as_deref())
+                .unwrap_or("")
+                .as_bytes(),
             Some(Var::Deployment) => d.map_or(&[], |d| d.deployment.name.as_bytes()),
             Some(Var::Uid) => match d.and_then(|d| d.uid.as_ref()) {
                 Some(u) => u.as_bytes(),

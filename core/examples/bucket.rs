@@ -5,6 +5,14 @@
 fn main() {
     for uid in std::env::args().skip(1) {
         let valid = frontend_gray_core::uid::is_valid(uid.as_bytes());
-        println!("{uid}\t{}{}", frontend_gray_core::uid::bucket(uid.as_bytes()), if valid { "" } else { "\t(invalid uid: replaced by a new one)" });
+        println!(
+            "{uid}\t{}{}",
+            frontend_gray_core::uid::bucket(uid.as_bytes()),
+            if valid {
+                ""
+            } else {
+                "\t(invalid uid: replaced by a new one)"
+            }
+        );
     }
 }

@@ -13,7 +13,9 @@ pub fn is_cookie_octet(b: u8) -> bool {
 pub fn find_cookie<'a>(header: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     for pair in header.split(|&b| b == b';') {
         let pair = trim(pair);
-        let Some(eq) = memchr::memchr(b'=', pair) else { continue };
+        let Some(eq) = memchr::memchr(b'=', pair) else {
+            continue;
+        };
         if trim(&pair[..eq]) != name {
             continue;
         }
@@ -28,8 +30,14 @@ pub fn find_cookie<'a>(header: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(s.len());
-    let end = s.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |e| e + 1);
+    let start = s
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |e| e + 1);
     &s[start..end]
 }
 
@@ -77,7 +85,10 @@ pub struct UidCookie {
 
 impl UidCookie {
     pub fn new(name: &str, attrs: &CookieAttrs) -> Self {
-        UidCookie { prefix: format!("{name}="), suffix: attrs.suffix(attrs.max_age) }
+        UidCookie {
+            prefix: format!("{name}="),
+            suffix: attrs.suffix(attrs.max_age),
+        }
     }
 }
 
@@ -101,11 +112,28 @@ mod tests {
 
     #[test]
     fn formats() {
-        let a = CookieAttrs { max_age: 100, domain: None, secure: true };
-        assert_eq!(a.format("x-higress-tag", "gray"), "x-higress-tag=gray; Max-Age=100; Path=/; HttpOnly; Secure");
-        let b = CookieAttrs { max_age: 5, domain: Some(".example.com".into()), secure: false };
-        assert_eq!(b.format("t", "v"), "t=v; Max-Age=5; Path=/; HttpOnly; Domain=.example.com");
-        assert_eq!(b.format_clear("x-mse-tag"), "x-mse-tag=; Max-Age=0; Path=/; HttpOnly; Domain=.example.com");
+        let a = CookieAttrs {
+            max_age: 100,
+            domain: None,
+            secure: true,
+        };
+        assert_eq!(
+            a.format("x-higress-tag", "gray"),
+            "x-higress-tag=gray; Max-Age=100; Path=/; HttpOnly; Secure"
+        );
+        let b = CookieAttrs {
+            max_age: 5,
+            domain: Some(".example.com".into()),
+            secure: false,
+        };
+        assert_eq!(
+            b.format("t", "v"),
+            "t=v; Max-Age=5; Path=/; HttpOnly; Domain=.example.com"
+        );
+        assert_eq!(
+            b.format_clear("x-mse-tag"),
+            "x-mse-tag=; Max-Age=0; Path=/; HttpOnly; Domain=.example.com"
+        );
         let u = UidCookie::new("x-higress-uid", &a);
         assert_eq!(u.prefix, "x-higress-uid=");
         assert_eq!(u.suffix, "; Max-Age=100; Path=/; HttpOnly; Secure");

@@ -36,8 +36,9 @@ impl Kind {
     }
 }
 
-const HTML_EXTENSIONS: &[&[u8]] =
-    &[b"html", b"htm", b"jsp", b"php", b"asp", b"aspx", b"erb", b"ejs", b"twig"];
+const HTML_EXTENSIONS: &[&[u8]] = &[
+    b"html", b"htm", b"jsp", b"php", b"asp", b"aspx", b"erb", b"ejs", b"twig",
+];
 
 /// SPEC §4.3: `/`, no extension, or an HTML-ish extension.
 pub fn is_html_path(path: &[u8]) -> bool {
@@ -62,7 +63,11 @@ pub fn classify<H: RequestHeaders>(cfg: &GrayConfig, path: &[u8], h: &H) -> Opti
     if cfg.rewrite.host.is_some() {
         return Some(Kind::Asset);
     }
-    if cfg.skipped_by_headers.iter().any(|(k, v)| h.header(k) == Some(v.as_slice())) {
+    if cfg
+        .skipped_by_headers
+        .iter()
+        .any(|(k, v)| h.header(k) == Some(v.as_slice()))
+    {
         return None;
     }
     let routes = !cfg.rewrite.index_routing.is_empty() || !cfg.rewrite.file_routing.is_empty();
@@ -103,7 +108,9 @@ pub fn decide<'c, H: RequestHeaders, A: Allocator>(
             return None;
         }
         let tag = cfg.unique_gray_tag.as_str();
-        h.header(tag).and_then(Uid::from_client).or_else(|| h.cookie(tag).and_then(Uid::from_client))
+        h.header(tag)
+            .and_then(Uid::from_client)
+            .or_else(|| h.cookie(tag).and_then(Uid::from_client))
     };
 
     let mut sticky = false;
@@ -120,20 +127,37 @@ pub fn decide<'c, H: RequestHeaders, A: Allocator>(
         }
         None => {
             let d = with_user_id(cfg, h, scratch, |user| {
-                cfg.grays.iter().find(|d| d.rule.is_some_and(|r| rule_matches(&cfg.rules[r], user, h)))
+                cfg.grays
+                    .iter()
+                    .find(|d| d.rule.is_some_and(|r| rule_matches(&cfg.rules[r], user, h)))
             });
-            let sets_cookies = kind == Kind::Html || (kind == Kind::Index && cfg.use_manifest_as_entry);
+            let sets_cookies =
+                kind == Kind::Html || (kind == Kind::Index && cfg.use_manifest_as_entry);
             let uid = client_uid().or_else(|| (cfg.uses_uid && sets_cookies).then(Uid::generate));
             (d.unwrap_or(&cfg.base), uid)
         }
     };
 
-    let version = if kind == Kind::Html { deployment.version.as_str() } else { predicated(deployment, path) };
-    Some(Decision { kind, deployment, version, uid, sticky })
+    let version = if kind == Kind::Html {
+        deployment.version.as_str()
+    } else {
+        predicated(deployment, path)
+    };
+    Some(Decision {
+        kind,
+        deployment,
+        version,
+        uid,
+        sticky,
+    })
 }
 
 /// SPEC §4.8: an asset whose `x-higress-tag` cookie names a configured deployment's version.
-fn sticky_deployment<'c, H: RequestHeaders>(cfg: &'c GrayConfig, kind: Kind, h: &H) -> Option<&'c Deployment> {
+fn sticky_deployment<'c, H: RequestHeaders>(
+    cfg: &'c GrayConfig,
+    kind: Kind,
+    h: &H,
+) -> Option<&'c Deployment> {
     if kind != Kind::Asset {
         return None;
     }
@@ -156,7 +180,9 @@ pub fn rule_matches<H: RequestHeaders>(rule: &Rule, user: Option<&[u8]>, h: &H) 
         }
     }
     match &rule.gray_tag_key {
-        Some(k) => h.cookie(k).is_some_and(|v| rule.gray_tag_values.contains(v)),
+        Some(k) => h
+            .cookie(k)
+            .is_some_and(|v| rule.gray_tag_values.contains(v)),
         None => false,
     }
 }
@@ -168,9 +194,15 @@ pub fn with_user_id<H: RequestHeaders, A: Allocator, R>(
     scratch: &mut Vec<u8, A>,
     f: impl FnOnce(Option<&[u8]>) -> R,
 ) -> R {
-    let Some(key) = &cfg.gray_key else { return f(None) };
-    let Some(raw) = h.cookie(key).or_else(|| h.header(key)) else { return f(None) };
-    let Some(sub) = &cfg.gray_sub_key else { return f(Some(raw)) };
+    let Some(key) = &cfg.gray_key else {
+        return f(None);
+    };
+    let Some(raw) = h.cookie(key).or_else(|| h.header(key)) else {
+        return f(None);
+    };
+    let Some(sub) = &cfg.gray_sub_key else {
+        return f(Some(raw));
+    };
     percent_decode_into(raw, scratch);
     match sub_key(scratch, sub) {
         Some(SubValue::Borrowed(v)) => f(Some(v)),

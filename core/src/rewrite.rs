@@ -23,7 +23,12 @@ pub fn rewrite_into<A: Allocator>(
 ) -> bool {
     out.clear();
     if kind == Kind::Html {
-        return match cfg.rewrite.index_routing.iter().find(|(k, _)| path.starts_with(k.as_bytes())) {
+        return match cfg
+            .rewrite
+            .index_routing
+            .iter()
+            .find(|(k, _)| path.starts_with(k.as_bytes()))
+        {
             Some((_, target)) => {
                 target.render_into(version, out);
                 true
@@ -31,7 +36,12 @@ pub fn rewrite_into<A: Allocator>(
             None => false,
         };
     }
-    match cfg.rewrite.file_routing.iter().find(|(k, _)| path.starts_with(k.as_bytes())) {
+    match cfg
+        .rewrite
+        .file_routing
+        .iter()
+        .find(|(k, _)| path.starts_with(k.as_bytes()))
+    {
         Some((prefix, target)) => {
             tmp.clear();
             target.render_into(version, tmp);
@@ -75,11 +85,27 @@ baseDeployment:
     #[test]
     fn index_routing() {
         let c = cfg();
-        for p in ["/app1", "/app123", "/app1/index.html", "/app1/x/y", "/app1/"] {
-            assert_eq!(rw(&c, Kind::Html, p).as_deref(), Some("/mfe/app1/v1.0.0/index.html"), "{p}");
+        for p in [
+            "/app1",
+            "/app123",
+            "/app1/index.html",
+            "/app1/x/y",
+            "/app1/",
+        ] {
+            assert_eq!(
+                rw(&c, Kind::Html, p).as_deref(),
+                Some("/mfe/app1/v1.0.0/index.html"),
+                "{p}"
+            );
         }
-        assert_eq!(rw(&c, Kind::Html, "/").as_deref(), Some("/mfe/app1/v1.0.0/index.html"));
-        assert_eq!(rw(&c, Kind::Html, "/app1/sub/x").as_deref(), Some("/mfe/sub/v1.0.0/index.html"));
+        assert_eq!(
+            rw(&c, Kind::Html, "/").as_deref(),
+            Some("/mfe/app1/v1.0.0/index.html")
+        );
+        assert_eq!(
+            rw(&c, Kind::Html, "/app1/sub/x").as_deref(),
+            Some("/mfe/sub/v1.0.0/index.html")
+        );
     }
 
     #[test]
@@ -89,7 +115,10 @@ baseDeployment:
             ("/js/a.js", "/mfe/app1/v1.0.0/js/a.js"),
             ("/js/template/a.js", "/mfe/app1/v1.0.0/js/template/a.js"),
             ("/app1/js/a.js", "/mfe/app1/v1.0.0/js/a.js"),
-            ("/app1/js/template/a.js", "/mfe/app1/v1.0.0/js/template/a.js"),
+            (
+                "/app1/js/template/a.js",
+                "/mfe/app1/v1.0.0/js/template/a.js",
+            ),
             ("/manifest.json", "/mfe/app1/v1.0.0/manifest.json"),
         ] {
             assert_eq!(rw(&c, Kind::Asset, p).as_deref(), Some(o), "{p}");
@@ -99,9 +128,15 @@ baseDeployment:
 
     #[test]
     fn no_route_no_rewrite() {
-        let c = GrayConfig::from_yaml("baseDeployment: {version: b}\nrewrite:\n  fileRouting:\n    /static/: /s/{version}\n").unwrap();
+        let c = GrayConfig::from_yaml(
+            "baseDeployment: {version: b}\nrewrite:\n  fileRouting:\n    /static/: /s/{version}\n",
+        )
+        .unwrap();
         assert_eq!(rw(&c, Kind::Asset, "/other/a.js"), None);
         assert_eq!(rw(&c, Kind::Html, "/"), None);
-        assert_eq!(rw(&c, Kind::Asset, "/static/a.js").as_deref(), Some("/s/v1.0.0/a.js"));
+        assert_eq!(
+            rw(&c, Kind::Asset, "/static/a.js").as_deref(),
+            Some("/s/v1.0.0/a.js")
+        );
     }
 }

@@ -14,7 +14,9 @@ pub struct Template {
 
 impl Template {
     pub fn new(s: &str) -> Self {
-        Template { parts: s.split(PLACEHOLDER).map(str::to_owned).collect() }
+        Template {
+            parts: s.split(PLACEHOLDER).map(str::to_owned).collect(),
+        }
     }
 
     /// Length of the text with `version` filled in.

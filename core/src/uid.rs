@@ -11,7 +11,9 @@ pub const MAX_UID_LEN: usize = 64;
 pub fn is_valid(uid: &[u8]) -> bool {
     !uid.is_empty()
         && uid.len() <= MAX_UID_LEN
-        && uid.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && uid
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// `xxh3_64(uid) % 100` (SPEC §4.5).
@@ -36,7 +38,11 @@ impl Uid {
         }
         let mut buf = [0; MAX_UID_LEN];
         buf[..v.len()].copy_from_slice(v);
-        Some(Uid { buf, len: v.len() as u8, fresh: false })
+        Some(Uid {
+            buf,
+            len: v.len() as u8,
+            fresh: false,
+        })
     }
 
     /// A new random id of 32 lower-case hex digits.
@@ -44,11 +50,20 @@ impl Uid {
         let (a, b) = (random_u64(), random_u64());
         let mut buf = [0; MAX_UID_LEN];
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        for (i, byte) in a.to_be_bytes().iter().chain(b.to_be_bytes().iter()).enumerate() {
+        for (i, byte) in a
+            .to_be_bytes()
+            .iter()
+            .chain(b.to_be_bytes().iter())
+            .enumerate()
+        {
             buf[2 * i] = HEX[(byte >> 4) as usize];
             buf[2 * i + 1] = HEX[(byte & 15) as usize];
         }
-        Uid { buf, len: 32, fresh: true }
+        Uid {
+            buf,
+            len: 32,
+            fresh: true,
+        }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -96,7 +111,14 @@ mod tests {
         assert!(is_valid(&[b'a'; 64]));
         assert!(!is_valid(&[b'a'; 65]));
         assert!(!is_valid(b""));
-        for bad in [&b"a b"[..], b"a;b", b"a\r\nSet-Cookie: x", b"../x", b"\xff", b"a=b"] {
+        for bad in [
+            &b"a b"[..],
+            b"a;b",
+            b"a\r\nSet-Cookie: x",
+            b"../x",
+            b"\xff",
+            b"a=b",
+        ] {
             assert!(!is_valid(bad), "{bad:?}");
         }
     }
@@ -117,11 +139,16 @@ mod tests {
             let u = Uid::generate();
             assert!(u.fresh);
             assert_eq!(u.as_bytes().len(), 32);
-            assert!(u.as_bytes().iter().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+            assert!(u
+                .as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
             assert!(seen.insert(u.as_str().to_owned()));
         }
         // buckets of random uids spread over 0..100
-        let hits = (0..10_000).filter(|_| bucket(Uid::generate().as_bytes()) < 30).count();
+        let hits = (0..10_000)
+            .filter(|_| bucket(Uid::generate().as_bytes()) < 30)
+            .count();
         assert!((2_500..3_500).contains(&hits), "{hits}");
     }
 

@@ -182,9 +182,18 @@ mod tests {
 
     #[test]
     fn sub_keys() {
-        assert_eq!(sub_key(br#"{"userId":"00000002","x":[1,{"y":2}]}"#, "userId"), Some(SubValue::Borrowed(b"00000002")));
-        assert_eq!(sub_key(br#"{"x":{"userId":"nested"},"userId":7}"#, "userId"), Some(SubValue::Owned("7".into())));
-        assert_eq!(sub_key(br#"{"userId":"a\"b"}"#, "userId"), Some(SubValue::Owned("a\"b".into())));
+        assert_eq!(
+            sub_key(br#"{"userId":"00000002","x":[1,{"y":2}]}"#, "userId"),
+            Some(SubValue::Borrowed(b"00000002"))
+        );
+        assert_eq!(
+            sub_key(br#"{"x":{"userId":"nested"},"userId":7}"#, "userId"),
+            Some(SubValue::Owned("7".into()))
+        );
+        assert_eq!(
+            sub_key(br#"{"userId":"a\"b"}"#, "userId"),
+            Some(SubValue::Owned("a\"b".into()))
+        );
         assert_eq!(sub_key(br#"{"userId":null}"#, "userId"), None);
         assert_eq!(sub_key(br#"{"other":1}"#, "userId"), None);
         assert_eq!(sub_key(b"[1,2]", "userId"), None);

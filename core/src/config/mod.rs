@@ -8,7 +8,6 @@ mod raw;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-
 use crate::cookies::{self, CookieAttrs, UidCookie};
 use crate::glob::PathMatcher;
 use crate::template::Template;
@@ -28,7 +27,11 @@ pub const DEFAULT_GLOBAL_FEATURE_KEY: &str = "FEATURE_STATUS";
 pub enum ConfigError {
     /// The file is not valid YAML / does not fit the schema.
     #[error("line {line}, column {column}: {message}")]
-    Syntax { line: usize, column: usize, message: String },
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// A field holds a value the module cannot use.
     #[error("{field}: {message}")]
     Value { field: String, message: String },
@@ -38,7 +41,10 @@ pub enum ConfigError {
 }
 
 fn value_err(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Value { field: field.into(), message: message.into() }
+    ConfigError::Value {
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 /// A compiled configuration. Immutable once built; shared by every location that uses it.
@@ -148,16 +154,18 @@ impl GrayConfig {
         for u in unknown.iter().rev() {
             // serde_ignored writes `?` for the `Some` of an Option: not part of the field path
             let path: Vec<&str> = u.split('.').filter(|s| *s != "?").collect();
-            cfg.warnings.insert(0, format!("unknown field \"{}\" ignored", path.join(".")));
+            cfg.warnings
+                .insert(0, format!("unknown field \"{}\" ignored", path.join(".")));
         }
         Ok(cfg)
     }
 
     /// The deployment whose *own* version is `v` (base or an enabled gray), for stickiness.
     pub fn deployment_by_version(&self, v: &[u8]) -> Option<&Deployment> {
-        self.grays.iter().find(|d| d.version.as_bytes() == v).or_else(|| {
-            (self.base.version.as_bytes() == v).then_some(&self.base)
-        })
+        self.grays
+            .iter()
+            .find(|d| d.version.as_bytes() == v)
+            .or_else(|| (self.base.version.as_bytes() == v).then_some(&self.base))
     }
 }
 
@@ -168,14 +176,20 @@ fn yaml_error(e: serde_yaml_ng::Error) -> ConfigError {
             // serde_yaml appends " at line L column C"; we put the location first instead.
             let suffix = format!(" at line {} column {}", loc.line(), loc.column());
             let message = msg.strip_suffix(&suffix).unwrap_or(&msg).to_string();
-            ConfigError::Syntax { line: loc.line(), column: loc.column(), message }
+            ConfigError::Syntax {
+                line: loc.line(),
+                column: loc.column(),
+                message,
+            }
         }
         None => ConfigError::Other(msg),
     }
 }
 
 fn text(t: &Option<Text>) -> Option<String> {
-    t.as_ref().map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty())
+    t.as_ref()
+        .map(|t| t.0.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 fn texts(t: &Option<Vec<Text>>) -> Vec<String> {
@@ -185,7 +199,8 @@ fn texts(t: &Option<Vec<Text>>) -> Vec<String> {
 /// Letters, digits and `!#$%&'*+-.^_`|~`: an HTTP token, usable as cookie and header name.
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A version goes into a cookie value and into a filesystem path: cookie-octets only, no
@@ -197,10 +212,16 @@ fn check_version(field: &str, v: &str) -> Result<(), ConfigError> {
     if v == "." || v == ".." {
         return Err(value_err(field, "must not be \".\" or \"..\""));
     }
-    if let Some(c) = v.bytes().find(|&b| !cookies::is_cookie_octet(b) || b == b'/' || b == b'\\') {
+    if let Some(c) = v
+        .bytes()
+        .find(|&b| !cookies::is_cookie_octet(b) || b == b'/' || b == b'\\')
+    {
         return Err(value_err(
             field,
-            format!("\"{v}\" contains {:?}, which cannot go into a cookie or a path", c as char),
+            format!(
+                "\"{v}\" contains {:?}, which cannot go into a cookie or a path",
+                c as char
+            ),
         ));
     }
     Ok(())
@@ -210,7 +231,10 @@ fn check_name(field: &str, v: &str) -> Result<(), ConfigError> {
     if is_token(v) {
         Ok(())
     } else {
-        Err(value_err(field, format!("\"{v}\" is not a valid cookie/header name")))
+        Err(value_err(
+            field,
+            format!("\"{v}\" is not a valid cookie/header name"),
+        ))
     }
 }
 
@@ -221,10 +245,16 @@ fn routing(
     let mut out = Vec::new();
     for (k, v) in map.iter().flatten() {
         if !k.starts_with('/') {
-            return Err(value_err(format!("{field}.{k}"), "the path prefix must start with \"/\""));
+            return Err(value_err(
+                format!("{field}.{k}"),
+                "the path prefix must start with \"/\"",
+            ));
         }
         if !v.0.starts_with('/') {
-            return Err(value_err(format!("{field}.{k}"), "the target must start with \"/\""));
+            return Err(value_err(
+                format!("{field}.{k}"),
+                "the target must start with \"/\"",
+            ));
         }
         out.push((k.clone(), Template::new(&v.0)));
     }
@@ -237,8 +267,12 @@ fn predicates(field: &str, p: &Option<Predicates>) -> Result<Vec<(String, String
         None => BTreeMap::new(),
         Some(Predicates::Map(m)) => m.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
         Some(Predicates::Json(s)) if s.trim().is_empty() => BTreeMap::new(),
-        Some(Predicates::Json(s)) => serde_json::from_str(s)
-            .map_err(|e| value_err(field, format!("not a JSON object of prefix to version: {e}")))?,
+        Some(Predicates::Json(s)) => serde_json::from_str(s).map_err(|e| {
+            value_err(
+                field,
+                format!("not a JSON object of prefix to version: {e}"),
+            )
+        })?,
     };
     let mut out = Vec::new();
     for (k, v) in map {
@@ -262,8 +296,8 @@ fn deployment(
     attrs: &CookieAttrs,
     backend_tag: &str,
 ) -> Result<Deployment, ConfigError> {
-    let version = text(&d.version)
-        .ok_or_else(|| value_err(format!("{field}.version"), "is required"))?;
+    let version =
+        text(&d.version).ok_or_else(|| value_err(format!("{field}.version"), "is required"))?;
     check_version(&format!("{field}.version"), &version)?;
     let backend_version = text(&d.backend_version);
     if let Some(b) = &backend_version {
@@ -271,7 +305,9 @@ fn deployment(
     }
     Ok(Deployment {
         version_cookie: attrs.format(VERSION_TAG, &version),
-        backend_cookie: backend_version.as_ref().map(|b| attrs.format(backend_tag, b)),
+        backend_cookie: backend_version
+            .as_ref()
+            .map(|b| attrs.format(backend_tag, b)),
         predicates: predicates(&format!("{field}.versionPredicates"), &d.version_predicates)?,
         name,
         version,
@@ -293,8 +329,14 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
 
     let cookie_domain = text(&raw.cookie_domain);
     if let Some(d) = &cookie_domain {
-        if !d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
-            return Err(value_err("cookieDomain", format!("\"{d}\" is not a domain name")));
+        if !d
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        {
+            return Err(value_err(
+                "cookieDomain",
+                format!("\"{d}\" is not a domain name"),
+            ));
         }
     }
     let attrs = CookieAttrs {
@@ -304,8 +346,13 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
     };
 
     let local_storage_gray_key = text(&raw.local_storage_gray_key);
-    let gray_key = local_storage_gray_key.clone().or_else(|| text(&raw.gray_key));
-    for (f, v) in [("grayKey", &gray_key), ("localStorageGrayKey", &local_storage_gray_key)] {
+    let gray_key = local_storage_gray_key
+        .clone()
+        .or_else(|| text(&raw.gray_key));
+    for (f, v) in [
+        ("grayKey", &gray_key),
+        ("localStorageGrayKey", &local_storage_gray_key),
+    ] {
         if let Some(v) = v {
             check_name(f, v)?;
         }
@@ -314,16 +361,29 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
         text(&raw.backend_gray_tag).unwrap_or_else(|| DEFAULT_BACKEND_GRAY_TAG.into());
     check_name("backendGrayTag", &backend_gray_tag)?;
     let unique_explicit = text(&raw.unique_gray_tag);
-    let unique_gray_tag = unique_explicit.clone().unwrap_or_else(|| DEFAULT_UNIQUE_GRAY_TAG.into());
+    let unique_gray_tag = unique_explicit
+        .clone()
+        .unwrap_or_else(|| DEFAULT_UNIQUE_GRAY_TAG.into());
     check_name("uniqueGrayTag", &unique_gray_tag)?;
 
     let path_matcher = |field: &str, globs: &Option<Vec<Text>>, pfx: &Option<Vec<Text>>| {
         let g = texts(globs);
-        PathMatcher::new(&g, &texts(pfx))
-            .map_err(|(i, e)| value_err(format!("{field}[{i}]"), format!("invalid glob \"{}\": {e}", g.get(i).map_or("", |s| s.as_str()))))
+        PathMatcher::new(&g, &texts(pfx)).map_err(|(i, e)| {
+            value_err(
+                format!("{field}[{i}]"),
+                format!(
+                    "invalid glob \"{}\": {e}",
+                    g.get(i).map_or("", |s| s.as_str())
+                ),
+            )
+        })
     };
     let index_paths = path_matcher("indexPaths", &raw.index_paths, &raw.include_path_prefixes)?;
-    let skipped_paths = path_matcher("skippedPaths", &raw.skipped_paths, &raw.skipped_path_prefixes)?;
+    let skipped_paths = path_matcher(
+        "skippedPaths",
+        &raw.skipped_paths,
+        &raw.skipped_path_prefixes,
+    )?;
 
     let skipped_by_headers = raw
         .skipped_by_headers
@@ -335,8 +395,10 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
     // rules
     let mut rules = Vec::new();
     for (i, r) in raw.rules.iter().flatten().enumerate() {
-        let name = text(&r.name).ok_or_else(|| value_err(format!("rules[{i}].name"), "is required"))?;
-        let set = |v: &Option<Vec<Text>>| v.iter().flatten().map(|t| t.0.as_bytes().into()).collect();
+        let name =
+            text(&r.name).ok_or_else(|| value_err(format!("rules[{i}].name"), "is required"))?;
+        let set =
+            |v: &Option<Vec<Text>>| v.iter().flatten().map(|t| t.0.as_bytes().into()).collect();
         rules.push(Rule {
             name,
             gray_key_values: set(&r.gray_key_value),
@@ -350,7 +412,13 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
         .base_deployment
         .as_ref()
         .ok_or_else(|| value_err("baseDeployment.version", "is required"))?;
-    let base = deployment("baseDeployment", base_raw, "base".into(), &attrs, &backend_gray_tag)?;
+    let base = deployment(
+        "baseDeployment",
+        base_raw,
+        "base".into(),
+        &attrs,
+        &backend_gray_tag,
+    )?;
 
     let mut grays = Vec::new();
     let mut weight_sum: i64 = 0;
@@ -359,9 +427,13 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
         let field = format!("grayDeployments[{i}]");
         let weight = d.weight.unwrap_or(0);
         if !(0..=100).contains(&weight) {
-            return Err(value_err(format!("{field}.weight"), format!("{weight} is outside 0-100")));
+            return Err(value_err(
+                format!("{field}.weight"),
+                format!("{weight} is outside 0-100"),
+            ));
         }
-        let name = text(&d.name).ok_or_else(|| value_err(format!("{field}.name"), "is required"))?;
+        let name =
+            text(&d.name).ok_or_else(|| value_err(format!("{field}.name"), "is required"))?;
         let mut dep = deployment(&field, d, name, &attrs, &backend_gray_tag)?;
         any_backend |= dep.backend_version.is_some();
         if !d.enabled.unwrap_or(false) {
@@ -396,8 +468,13 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
         not_found_uri: text(&rw.not_found_uri).map(|s| Template::new(&s)),
     };
     if let Some(h) = &rewrite.host {
-        if h.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'/') {
-            return Err(value_err("rewrite.host", format!("\"{h}\" is not a host name")));
+        if h.bytes()
+            .any(|b| b.is_ascii_control() || b == b' ' || b == b'/')
+        {
+            return Err(value_err(
+                "rewrite.host",
+                format!("\"{h}\" is not a host name"),
+            ));
         }
     }
 
@@ -413,7 +490,8 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
                     format!("\"{key}\" is not a JavaScript identifier"),
                 ));
             }
-            let feature_key = text(&g.feature_key).unwrap_or_else(|| DEFAULT_GLOBAL_FEATURE_KEY.into());
+            let feature_key =
+                text(&g.feature_key).unwrap_or_else(|| DEFAULT_GLOBAL_FEATURE_KEY.into());
             if !is_js_identifier(&feature_key) {
                 return Err(value_err(
                     "injection.globalConfig.featureKey",
@@ -428,9 +506,16 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
                 .trim()
                 .to_string();
             if inner.contains("</") {
-                return Err(value_err("injection.globalConfig.value", "must not contain \"</\""));
+                return Err(value_err(
+                    "injection.globalConfig.value",
+                    "must not contain \"</\"",
+                ));
             }
-            Some(GlobalConfig { key, feature_key, value_inner: inner })
+            Some(GlobalConfig {
+                key,
+                feature_key,
+                value_inner: inner,
+            })
         }
         _ => None,
     };
@@ -478,7 +563,6 @@ impl fmt::Display for GrayConfig {
         Ok(())
     }
 }
-
 
 #[cfg(test)]
 mod tests;

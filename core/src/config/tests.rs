@@ -37,7 +37,10 @@ fn plugin_doc_example() {
     assert!(c.cookie_secure);
     assert_eq!(c.backend_gray_tag, "x-mse-tag");
     assert_eq!(c.unique_gray_tag, "x-higress-uid");
-    assert_eq!(c.grays[0].version_cookie, "x-higress-tag=gray; Max-Age=31536000; Path=/; HttpOnly; Secure");
+    assert_eq!(
+        c.grays[0].version_cookie,
+        "x-higress-tag=gray; Max-Age=31536000; Path=/; HttpOnly; Secure"
+    );
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
 
@@ -74,7 +77,10 @@ fn syntax_errors_have_line_and_column() {
         }
         e => panic!("{e:?}"),
     }
-    let e = GrayConfig::from_yaml("baseDeployment:\n  version: b\ngrayDeployments:\n  - name: x\n    weight: lots\n").unwrap_err();
+    let e = GrayConfig::from_yaml(
+        "baseDeployment:\n  version: b\ngrayDeployments:\n  - name: x\n    weight: lots\n",
+    )
+    .unwrap_err();
     let s = e.to_string();
     assert!(s.starts_with("line 5, column 13: "), "{s}");
     assert!(s.contains("weight"), "{s}");
@@ -117,7 +123,10 @@ fn value_errors_name_the_field() {
     for (yaml, want) in cases {
         let e = GrayConfig::from_yaml(yaml).unwrap_err();
         assert!(matches!(e, ConfigError::Value { .. }), "{yaml}: {e:?}");
-        assert!(e.to_string().starts_with(want), "{yaml}\n got: {e}\nwant: {want}");
+        assert!(
+            e.to_string().starts_with(want),
+            "{yaml}\n got: {e}\nwant: {want}"
+        );
     }
 }
 
@@ -130,7 +139,10 @@ fn warnings_not_errors() {
     let w = c.warnings.join("\n");
     assert!(w.contains("unknown field \"grayKy\""), "{w}");
     assert!(w.contains("unknown field \"baseDeployment.colour\""), "{w}");
-    assert!(w.contains("grayDeployments[0]: no rule named \"nobody\""), "{w}");
+    assert!(
+        w.contains("grayDeployments[0]: no rule named \"nobody\""),
+        "{w}"
+    );
 }
 
 #[test]
@@ -155,9 +167,15 @@ fn legacy_aliases_and_defaults() {
     assert!(c.skipped_paths.matches(b"/api/x"));
     assert_eq!(c.gray_key.as_deref(), Some("token"));
     assert!(c.uses_uid);
-    assert_eq!(c.base.version_cookie, "x-higress-tag=b; Max-Age=99; Path=/; HttpOnly; Domain=.example.com");
+    assert_eq!(
+        c.base.version_cookie,
+        "x-higress-tag=b; Max-Age=99; Path=/; HttpOnly; Domain=.example.com"
+    );
     assert_eq!(c.uid_cookie.prefix, "uid=");
-    assert_eq!(c.backend_cookie_clear, "be=; Max-Age=0; Path=/; HttpOnly; Domain=.example.com");
+    assert_eq!(
+        c.backend_cookie_clear,
+        "be=; Max-Age=0; Path=/; HttpOnly; Domain=.example.com"
+    );
 }
 
 #[test]
@@ -166,10 +184,18 @@ fn routing_is_sorted_longest_first() {
         "baseDeployment: {version: b}\nrewrite:\n  host: cdn.example.com\n  notFoundUri: /404/{version}.html\n  fileRouting: {/: /a, /app1/: /b, /app1/x/: /c, /app2/: /d}\n",
     )
     .unwrap();
-    let keys: Vec<_> = c.rewrite.file_routing.iter().map(|(k, _)| k.as_str()).collect();
+    let keys: Vec<_> = c
+        .rewrite
+        .file_routing
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect();
     assert_eq!(keys, ["/app1/x/", "/app1/", "/app2/", "/"]);
     assert_eq!(c.rewrite.host.as_deref(), Some("cdn.example.com"));
-    assert_eq!(c.rewrite.not_found_uri.as_ref().unwrap().render("v"), "/404/v.html");
+    assert_eq!(
+        c.rewrite.not_found_uri.as_ref().unwrap().render("v"),
+        "/404/v.html"
+    );
 }
 
 #[test]
@@ -178,7 +204,13 @@ fn predicates_map_or_json() {
         "baseDeployment:\n  version: b\n  versionPredicates: {/app1/: a1, /app1/sub/: s1}\ngrayDeployments:\n- name: g\n  version: g\n  enabled: true\n  weight: 10\n  versionPredicates: '{\"/app2/\": \"a2\"}'\n",
     )
     .unwrap();
-    assert_eq!(c.base.predicates, vec![("/app1/sub/".into(), "s1".into()), ("/app1/".into(), "a1".into())]);
+    assert_eq!(
+        c.base.predicates,
+        vec![
+            ("/app1/sub/".into(), "s1".into()),
+            ("/app1/".into(), "a1".into())
+        ]
+    );
     assert_eq!(c.grays[0].predicates, vec![("/app2/".into(), "a2".into())]);
 }
 
@@ -189,7 +221,10 @@ fn backend_cookies() {
     )
     .unwrap();
     assert!(c.uses_backend_cookie);
-    assert_eq!(c.grays[0].backend_cookie.as_deref(), Some("x-mse-tag=v2; Max-Age=31536000; Path=/; HttpOnly; Secure"));
+    assert_eq!(
+        c.grays[0].backend_cookie.as_deref(),
+        Some("x-mse-tag=v2; Max-Age=31536000; Path=/; HttpOnly; Secure")
+    );
     assert_eq!(c.base.backend_cookie, None);
 }
 
@@ -203,7 +238,10 @@ fn global_config() {
     assert_eq!(g.key, DEFAULT_GLOBAL_CONFIG_KEY);
     assert_eq!(g.feature_key, DEFAULT_GLOBAL_FEATURE_KEY);
     assert_eq!(g.value_inner, "\"a\": 1");
-    let off = GrayConfig::from_yaml("baseDeployment: {version: b}\ninjection: {globalConfig: {key: x}}\n").unwrap();
+    let off = GrayConfig::from_yaml(
+        "baseDeployment: {version: b}\ninjection: {globalConfig: {key: x}}\n",
+    )
+    .unwrap();
     assert!(off.injection.global_config.is_none());
 }
 
@@ -220,7 +258,18 @@ fn long_lists_and_absurd_values() {
 
 #[test]
 fn garbage_never_panics() {
-    for y in ["", "---", "[]", "42", "~", "\u{0}", "baseDeployment: [1]", "{{{{", "a: &a [*a]", "baseDeployment: {version: {}}"] {
+    for y in [
+        "",
+        "---",
+        "[]",
+        "42",
+        "~",
+        "\u{0}",
+        "baseDeployment: [1]",
+        "{{{{",
+        "a: &a [*a]",
+        "baseDeployment: {version: {}}",
+    ] {
         let _ = GrayConfig::from_yaml(y);
     }
 }

@@ -11,17 +11,23 @@ struct Req {
 
 impl Req {
     fn cookie(c: &str) -> Req {
-        Req { cookies: c.into(), ..Default::default() }
+        Req {
+            cookies: c.into(),
+            ..Default::default()
+        }
     }
     fn header(mut self, k: &str, v: &str) -> Req {
-        self.headers.insert(k.to_ascii_lowercase(), v.as_bytes().to_vec());
+        self.headers
+            .insert(k.to_ascii_lowercase(), v.as_bytes().to_vec());
         self
     }
 }
 
 impl RequestHeaders for Req {
     fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers.get(&name.to_ascii_lowercase()).map(|v| v.as_slice())
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(|v| v.as_slice())
     }
     fn cookie(&self, name: &str) -> Option<&[u8]> {
         crate::cookies::find_cookie(self.cookies.as_bytes(), name.as_bytes())
@@ -53,7 +59,10 @@ grayDeployments:
 
 #[test]
 fn html_detection() {
-    for p in ["/", "/app1", "/app1/", "/a.html", "/a.HTM", "/x.php", "/x.jsp", "/x.aspx", "/x.erb", "/x.ejs", "/x.twig", "/x.asp"] {
+    for p in [
+        "/", "/app1", "/app1/", "/a.html", "/a.HTM", "/x.php", "/x.jsp", "/x.aspx", "/x.erb",
+        "/x.ejs", "/x.twig", "/x.asp",
+    ] {
         assert!(is_html_path(p.as_bytes()), "{p}");
     }
     for p in ["/a.js", "/a.css", "/m.json", "/x.png", "/a.html.map"] {
@@ -64,16 +73,42 @@ fn html_detection() {
 #[test]
 fn rule_mode_user_id_and_tags() {
     let c = GrayConfig::from_yaml(RULES).unwrap();
-    assert_eq!(version(&c, "/", &Req::cookie("userid=00000002")).as_deref(), Some("gray"));
-    assert_eq!(version(&c, "/", &Req::cookie("userid=00000003")).as_deref(), Some("gray"));
+    assert_eq!(
+        version(&c, "/", &Req::cookie("userid=00000002")).as_deref(),
+        Some("gray")
+    );
+    assert_eq!(
+        version(&c, "/", &Req::cookie("userid=00000003")).as_deref(),
+        Some("gray")
+    );
     // inner-user has no enabled deployment
-    assert_eq!(version(&c, "/", &Req::cookie("userid=00000001")).as_deref(), Some("base"));
-    assert_eq!(version(&c, "/", &Req::cookie("level=level5")).as_deref(), Some("gray"));
-    assert_eq!(version(&c, "/", &Req::cookie("level=level4")).as_deref(), Some("base"));
+    assert_eq!(
+        version(&c, "/", &Req::cookie("userid=00000001")).as_deref(),
+        Some("base")
+    );
+    assert_eq!(
+        version(&c, "/", &Req::cookie("level=level5")).as_deref(),
+        Some("gray")
+    );
+    assert_eq!(
+        version(&c, "/", &Req::cookie("level=level4")).as_deref(),
+        Some("base")
+    );
     assert_eq!(version(&c, "/", &Req::default()).as_deref(), Some("base"));
     // header when no cookie; cookie wins over header
-    assert_eq!(version(&c, "/", &Req::default().header("userid", "00000002")).as_deref(), Some("gray"));
-    assert_eq!(version(&c, "/", &Req::cookie("userid=x").header("userid", "00000002")).as_deref(), Some("base"));
+    assert_eq!(
+        version(&c, "/", &Req::default().header("userid", "00000002")).as_deref(),
+        Some("gray")
+    );
+    assert_eq!(
+        version(
+            &c,
+            "/",
+            &Req::cookie("userid=x").header("userid", "00000002")
+        )
+        .as_deref(),
+        Some("base")
+    );
     let d = run(&c, "/", &Req::default()).unwrap();
     assert_eq!(d.kind, Kind::Html);
     assert!(d.uid.is_none());
@@ -82,16 +117,41 @@ fn rule_mode_user_id_and_tags() {
 
 #[test]
 fn gray_sub_key() {
-    let c = GrayConfig::from_yaml(&RULES.replace("grayKey: userid", "grayKey: appInfo\ngraySubKey: userId")).unwrap();
+    let c = GrayConfig::from_yaml(
+        &RULES.replace("grayKey: userid", "grayKey: appInfo\ngraySubKey: userId"),
+    )
+    .unwrap();
     let enc = "%7B%22userId%22%3A%2200000002%22%7D";
-    assert_eq!(version(&c, "/", &Req::cookie(&format!("appInfo={enc}"))).as_deref(), Some("gray"));
-    assert_eq!(version(&c, "/", &Req::cookie("appInfo={\"userId\":\"00000003\"}")).as_deref(), Some("gray"));
-    assert_eq!(version(&c, "/", &Req::cookie("appInfo={\"userId\":3}")).as_deref(), Some("base"));
+    assert_eq!(
+        version(&c, "/", &Req::cookie(&format!("appInfo={enc}"))).as_deref(),
+        Some("gray")
+    );
+    assert_eq!(
+        version(&c, "/", &Req::cookie("appInfo={\"userId\":\"00000003\"}")).as_deref(),
+        Some("gray")
+    );
+    assert_eq!(
+        version(&c, "/", &Req::cookie("appInfo={\"userId\":3}")).as_deref(),
+        Some("base")
+    );
     // raw fallback: not JSON, value itself is the id
-    assert_eq!(version(&c, "/", &Req::cookie("appInfo=00000002")).as_deref(), Some("gray"));
+    assert_eq!(
+        version(&c, "/", &Req::cookie("appInfo=00000002")).as_deref(),
+        Some("gray")
+    );
     // junk never panics
-    for junk in ["appInfo=%", "appInfo=%7B", "appInfo={\"userId\":", "appInfo=\u{7f}\u{1}", "appInfo={\"userId\":[1,2]}"] {
-        assert_eq!(version(&c, "/", &Req::cookie(junk)).as_deref(), Some("base"), "{junk}");
+    for junk in [
+        "appInfo=%",
+        "appInfo=%7B",
+        "appInfo={\"userId\":",
+        "appInfo=\u{7f}\u{1}",
+        "appInfo={\"userId\":[1,2]}",
+    ] {
+        assert_eq!(
+            version(&c, "/", &Req::cookie(junk)).as_deref(),
+            Some("base"),
+            "{junk}"
+        );
     }
 }
 
@@ -129,11 +189,21 @@ fn percentage_mode_buckets_consecutively() {
 #[test]
 fn percentage_uid_header_then_cookie_then_new() {
     let c = GrayConfig::from_yaml(PCT).unwrap();
-    let d = run(&c, "/", &Req::cookie("x-higress-uid=fromcookie").header("x-higress-uid", "fromheader")).unwrap();
+    let d = run(
+        &c,
+        "/",
+        &Req::cookie("x-higress-uid=fromcookie").header("x-higress-uid", "fromheader"),
+    )
+    .unwrap();
     assert_eq!(d.uid.unwrap().as_str(), "fromheader");
     assert_eq!(d.version, expected_pct("fromheader"));
     // invalid header falls back to a good cookie
-    let d = run(&c, "/", &Req::cookie("x-higress-uid=fromcookie").header("x-higress-uid", "bad value;")).unwrap();
+    let d = run(
+        &c,
+        "/",
+        &Req::cookie("x-higress-uid=fromcookie").header("x-higress-uid", "bad value;"),
+    )
+    .unwrap();
     assert_eq!(d.uid.unwrap().as_str(), "fromcookie");
     // invalid everywhere: a fresh one, and the bucket uses it
     let long = "a".repeat(65);
@@ -150,7 +220,10 @@ fn percentage_overrides_rules() {
         "grayKey: userid\nrules: [{name: a, grayKeyValue: [u1]}]\nbaseDeployment: {version: base}\ngrayDeployments: [{name: a, version: g, enabled: true, weight: 0}, {name: w, version: w, enabled: true, weight: 100}]\n",
     )
     .unwrap();
-    assert_eq!(version(&c, "/", &Req::cookie("userid=u1")).as_deref(), Some("w"));
+    assert_eq!(
+        version(&c, "/", &Req::cookie("userid=u1")).as_deref(),
+        Some("w")
+    );
 }
 
 #[test]
@@ -169,20 +242,58 @@ fn uid_in_rule_mode_only_with_unique_gray_tag() {
 fn assets_are_sticky_entries_are_not() {
     let c = GrayConfig::from_yaml(RULES).unwrap();
     let gray_cookie = Req::cookie("x-higress-tag=gray");
-    assert_eq!(version(&c, "/js/a.js", &gray_cookie).as_deref(), Some("gray"));
+    assert_eq!(
+        version(&c, "/js/a.js", &gray_cookie).as_deref(),
+        Some("gray")
+    );
     assert!(run(&c, "/js/a.js", &gray_cookie).unwrap().sticky);
     // entry decides afresh
     assert_eq!(version(&c, "/", &gray_cookie).as_deref(), Some("base"));
     // base tag keeps a gray user on base for assets
-    assert_eq!(version(&c, "/a.js", &Req::cookie("x-higress-tag=base; userid=00000002")).as_deref(), Some("base"));
+    assert_eq!(
+        version(
+            &c,
+            "/a.js",
+            &Req::cookie("x-higress-tag=base; userid=00000002")
+        )
+        .as_deref(),
+        Some("base")
+    );
     // unknown version ignored
-    assert_eq!(version(&c, "/a.js", &Req::cookie("x-higress-tag=v9; userid=00000002")).as_deref(), Some("gray"));
+    assert_eq!(
+        version(
+            &c,
+            "/a.js",
+            &Req::cookie("x-higress-tag=v9; userid=00000002")
+        )
+        .as_deref(),
+        Some("gray")
+    );
     // disabled deployment's version is unknown
     let c2 = GrayConfig::from_yaml(&RULES.replace("enabled: true", "enabled: false")).unwrap();
-    assert_eq!(version(&c2, "/a.js", &Req::cookie("x-higress-tag=gray")), None, "nothing to do for assets");
-    assert_eq!(version(&c2, "/", &Req::cookie("x-higress-tag=gray; userid=00000002")).as_deref(), Some("base"));
-    let c3 = GrayConfig::from_yaml(&format!("{}rewrite:\n  fileRouting:\n    /: /s/{{version}}\n", RULES.replace("enabled: true", "enabled: false"))).unwrap();
-    assert_eq!(version(&c3, "/a.js", &Req::cookie("x-higress-tag=gray")).as_deref(), Some("base"));
+    assert_eq!(
+        version(&c2, "/a.js", &Req::cookie("x-higress-tag=gray")),
+        None,
+        "nothing to do for assets"
+    );
+    assert_eq!(
+        version(
+            &c2,
+            "/",
+            &Req::cookie("x-higress-tag=gray; userid=00000002")
+        )
+        .as_deref(),
+        Some("base")
+    );
+    let c3 = GrayConfig::from_yaml(&format!(
+        "{}rewrite:\n  fileRouting:\n    /: /s/{{version}}\n",
+        RULES.replace("enabled: true", "enabled: false")
+    ))
+    .unwrap();
+    assert_eq!(
+        version(&c3, "/a.js", &Req::cookie("x-higress-tag=gray")).as_deref(),
+        Some("base")
+    );
 }
 
 #[test]
@@ -200,21 +311,55 @@ fn act_rules() {
         "{base}grayDeployments: [{{name: g, version: g, enabled: true, weight: 50}}]\nindexPaths: ['/app1/**/manifest.json']\nskippedPaths: ['/api/**', '/app1/**']\nskippedByHeaders: {{X-Requested-With: XMLHttpRequest}}\n"
     ))
     .unwrap();
-    assert_eq!(run(&c, "/app1/manifest.json", &Req::default()).unwrap().kind, Kind::Index);
-    assert_eq!(run(&c, "/app1/a/manifest.json", &Req::default()).unwrap().kind, Kind::Index);
+    assert_eq!(
+        run(&c, "/app1/manifest.json", &Req::default())
+            .unwrap()
+            .kind,
+        Kind::Index
+    );
+    assert_eq!(
+        run(&c, "/app1/a/manifest.json", &Req::default())
+            .unwrap()
+            .kind,
+        Kind::Index
+    );
     assert!(run(&c, "/api", &Req::default()).is_none());
     assert!(run(&c, "/api/users", &Req::default()).is_none());
     assert!(run(&c, "/app1/a.js", &Req::default()).is_none());
     let xhr = Req::default().header("x-requested-with", "XMLHttpRequest");
     assert!(run(&c, "/a.js", &xhr).is_none());
-    assert_eq!(run(&c, "/page", &xhr).unwrap().kind, Kind::Html, "HTML never skipped by headers");
-    assert_eq!(run(&c, "/a.js", &Req::default().header("x-requested-with", "other")).unwrap().kind, Kind::Asset);
+    assert_eq!(
+        run(&c, "/page", &xhr).unwrap().kind,
+        Kind::Html,
+        "HTML never skipped by headers"
+    );
+    assert_eq!(
+        run(
+            &c,
+            "/a.js",
+            &Req::default().header("x-requested-with", "other")
+        )
+        .unwrap()
+        .kind,
+        Kind::Asset
+    );
     // rewrite.host: acted before skippedByHeaders
-    let c = GrayConfig::from_yaml(&format!("{base}rewrite: {{host: cdn}}\nskippedByHeaders: {{x-a: b}}\n")).unwrap();
-    assert_eq!(run(&c, "/a.js", &Req::default().header("x-a", "b")).unwrap().kind, Kind::Asset);
+    let c = GrayConfig::from_yaml(&format!(
+        "{base}rewrite: {{host: cdn}}\nskippedByHeaders: {{x-a: b}}\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        run(&c, "/a.js", &Req::default().header("x-a", "b"))
+            .unwrap()
+            .kind,
+        Kind::Asset
+    );
     // indexPaths + HTML is an HTML entry
     let c = GrayConfig::from_yaml(&format!("{base}indexPaths: ['/app/**']\n")).unwrap();
-    assert_eq!(run(&c, "/app/page", &Req::default()).unwrap().kind, Kind::Html);
+    assert_eq!(
+        run(&c, "/app/page", &Req::default()).unwrap().kind,
+        Kind::Html
+    );
 }
 
 #[test]
@@ -223,21 +368,48 @@ fn version_predicates_on_non_html() {
         "baseDeployment:\n  version: b\n  versionPredicates: {/app1/: a1, /app1/sub/: s1}\nindexPaths: ['/**/manifest.json']\nrewrite:\n  fileRouting:\n    /app1/: /mfe/app1/{version}\n",
     )
     .unwrap();
-    assert_eq!(version(&c, "/app1/x.js", &Req::default()).as_deref(), Some("a1"));
-    assert_eq!(version(&c, "/app1/sub/x.js", &Req::default()).as_deref(), Some("s1"));
-    assert_eq!(version(&c, "/app1/manifest.json", &Req::default()).as_deref(), Some("a1"));
-    assert_eq!(version(&c, "/app2/x.js", &Req::default()).as_deref(), Some("b"));
-    assert_eq!(version(&c, "/app1/", &Req::default()).as_deref(), Some("b"), "HTML keeps the deployment version");
-    assert_eq!(version(&c, "/app2/manifest.json", &Req::default()).as_deref(), Some("b"));
+    assert_eq!(
+        version(&c, "/app1/x.js", &Req::default()).as_deref(),
+        Some("a1")
+    );
+    assert_eq!(
+        version(&c, "/app1/sub/x.js", &Req::default()).as_deref(),
+        Some("s1")
+    );
+    assert_eq!(
+        version(&c, "/app1/manifest.json", &Req::default()).as_deref(),
+        Some("a1")
+    );
+    assert_eq!(
+        version(&c, "/app2/x.js", &Req::default()).as_deref(),
+        Some("b")
+    );
+    assert_eq!(
+        version(&c, "/app1/", &Req::default()).as_deref(),
+        Some("b"),
+        "HTML keeps the deployment version"
+    );
+    assert_eq!(
+        version(&c, "/app2/manifest.json", &Req::default()).as_deref(),
+        Some("b")
+    );
 }
 
 #[test]
 fn entry_cookie_flags() {
-    let c = GrayConfig::from_yaml("baseDeployment: {version: b}\nindexPaths: ['/m.json']\nuseManifestAsEntry: true\n").unwrap();
-    assert!(run(&c, "/m.json", &Req::default()).unwrap().sets_cookies(&c));
+    let c = GrayConfig::from_yaml(
+        "baseDeployment: {version: b}\nindexPaths: ['/m.json']\nuseManifestAsEntry: true\n",
+    )
+    .unwrap();
+    assert!(run(&c, "/m.json", &Req::default())
+        .unwrap()
+        .sets_cookies(&c));
     assert!(run(&c, "/", &Req::default()).unwrap().sets_cookies(&c));
-    let c = GrayConfig::from_yaml("baseDeployment: {version: b}\nindexPaths: ['/m.json']\n").unwrap();
-    assert!(!run(&c, "/m.json", &Req::default()).unwrap().sets_cookies(&c));
+    let c =
+        GrayConfig::from_yaml("baseDeployment: {version: b}\nindexPaths: ['/m.json']\n").unwrap();
+    assert!(!run(&c, "/m.json", &Req::default())
+        .unwrap()
+        .sets_cookies(&c));
 }
 
 #[test]
@@ -245,7 +417,14 @@ fn hostile_headers_never_panic() {
     let c = GrayConfig::from_yaml(&format!("{RULES}graySubKey: id\nuniqueGrayTag: u\n")).unwrap();
     let big = "x".repeat(16 * 1024);
     let many: String = (0..5000).map(|i| format!("k{i}=v{i}; ")).collect();
-    for cookie in [big.as_str(), many.as_str(), "\u{0};;;==", "userid=%ff%fe", "u=\r\nSet-Cookie: a=b", "x-higress-tag=../../etc"] {
+    for cookie in [
+        big.as_str(),
+        many.as_str(),
+        "\u{0};;;==",
+        "userid=%ff%fe",
+        "u=\r\nSet-Cookie: a=b",
+        "x-higress-tag=../../etc",
+    ] {
         let d = run(&c, "/a.js", &Req::cookie(cookie));
         if let Some(d) = d {
             assert!(d.version == "base" || d.version == "gray");

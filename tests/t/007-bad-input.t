@@ -1,0 +1,162 @@
+# Untrusted input (SPEC §7): cookies, headers and paths never crash a worker, inject a header,
+# or escape the versioned directory. Every block also fails on any [alert]/[crit]/panic line.
+
+=== TEST 1: malformed, huge, numerous and duplicate cookies
+--- yaml
+grayKey: userid
+rules:
+- {name: beta, grayKeyValue: [u1]}
+baseDeployment: {version: base}
+grayDeployments:
+- {name: beta, version: gray, enabled: true}
+--- config
+large_client_header_buffers 4 64k;
+location / { frontend_gray gray.yaml; return 200 "v=$gray_version\n"; }
+--- request
+GET /
+--- more_headers
+Cookie: ;;; = ;==;userid;userid=;=u1
+--- response_body
+v=base
+--- request
+GET /
+--- more_headers eval
+b"Cookie: big=" + b"x" * 16384 + b"; userid=u1\r\n"
+--- response_body
+v=gray
+--- request
+GET /
+--- more_headers eval
+b"Cookie: " + b"; ".join(b"k%d=v%d" % (i, i) for i in range(3000)) + b"; userid=u1\r\n"
+--- response_body
+v=gray
+--- request
+GET /
+--- more_headers
+Cookie: userid=u1; userid=nobody
+Cookie: userid=nobody
+--- response_body
+v=gray
+--- request
+GET /
+--- more_headers eval
+b"Cookie: userid=\xff\xfe\x80; level=\xc3\x28\r\n"
+--- response_body
+v=base
+
+=== TEST 2: a bad uid (header or cookie) is replaced, never echoed into Set-Cookie
+--- yaml
+baseDeployment: {version: base}
+grayDeployments:
+- {name: a, version: va, enabled: true, weight: 50}
+--- config
+location / { frontend_gray gray.yaml; return 200 "u=$gray_uid\n"; }
+--- request
+GET /
+--- more_headers
+x-higress-uid: a; Path=/evil; Domain=evil.com
+Cookie: x-higress-uid="x,y"
+--- response_headers_like
+Set-Cookie: ^x-higress-uid=[0-9a-f]{32}; Max-Age=31536000; Path=/; HttpOnly; Secure$
+--- response_body_like
+^u=[0-9a-f]{32}\n$
+--- request
+GET /
+--- more_headers eval
+b"x-higress-uid: \xff\xfe\r\nCookie: x-higress-uid=%0d%0aSet-Cookie:%20x=1\r\n"
+--- response_body_like
+^u=[0-9a-f]{32}\n$
+
+=== TEST 3: a version cookie naming a path never leaves the versioned directories
+--- yaml
+baseDeployment: {version: base}
+grayDeployments:
+- {name: g, version: gray, enabled: true, weight: 0}
+rewrite:
+  fileRouting: {/: '/mfe/{version}'}
+--- config
+location / { frontend_gray gray.yaml; root html; }
+--- user_files
+>>> html/mfe/base/a.js
+base a
+>>> html/secret.js
+secret
+--- request
+GET /a.js
+--- more_headers
+Cookie: x-higress-tag=../..
+--- response_body
+base a
+--- request
+GET /../secret.js
+--- error_code: 400
+--- request
+GET /%2e%2e/secret.js
+--- error_code: 400
+--- request
+GET /x/%2e%2e/%2e%2e/secret.js
+--- error_code: 400
+--- request
+GET /x%2F..%2F..%2Fsecret.js
+--- error_code: 400
+--- request
+GET /a%00.js
+--- response_body_like
+^(?!secret)
+--- request
+GET /x/../a.js
+--- response_body
+base a
+
+=== TEST 4: bad graySubKey values (encoding, JSON, non-UTF-8) fall back safely
+--- yaml
+grayKey: info
+graySubKey: userId
+rules:
+- {name: beta, grayKeyValue: [u1]}
+baseDeployment: {version: base}
+grayDeployments:
+- {name: beta, version: gray, enabled: true}
+--- config
+location / { frontend_gray gray.yaml; return 200 "v=$gray_version\n"; }
+--- request
+GET /
+--- more_headers
+Cookie: info=%7B%22userId%22%3A%22u1%22
+--- response_body
+v=base
+--- request
+GET /
+--- more_headers
+Cookie: info=%zz%7B%
+--- response_body
+v=base
+--- request
+GET /
+--- more_headers eval
+b"Cookie: info=%7B%22userId%22%3A%22\xff%22%7D\r\n"
+--- response_body
+v=base
+--- request
+GET /
+--- more_headers
+Cookie: info=%7B%22userId%22%3A%5B%22u1%22%5D%7D
+--- response_body
+v=base
+--- request
+GET /
+--- more_headers
+Cookie: info={"userId":"u1","deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}
+--- response_body
+v=gray
+
+=== TEST 5: absurd storeMaxAge is capped, not overflowed
+--- yaml
+baseDeployment: {version: base}
+storeMaxAge: 99999999999999999
+--- config
+location / { frontend_gray gray.yaml; return 200 "ok\n"; }
+--- request
+GET /
+--- response_headers
+Set-Cookie: x-higress-tag=base; Max-Age=2147483647; Path=/; HttpOnly; Secure
