@@ -211,5 +211,41 @@ pub fn with_user_id<H: RequestHeaders, A: Allocator, R>(
     }
 }
 
+/// The global-config script of SPEC §6 for this user, `None` when not configured:
+/// `var KEY = {FEATURE_KEY: {"rule": true|false, …}, <value without its outer braces>}`,
+/// each flag the rule match of SPEC §4.6.
+pub fn global_config_script<H: RequestHeaders, A: Allocator>(
+    cfg: &GrayConfig,
+    version: &str,
+    h: &H,
+    scratch: &mut Vec<u8, A>,
+) -> Option<String> {
+    let gc = cfg.injection.global_config.as_ref()?;
+    let mut s = format!("<script>var {} = {{{}: {{", gc.key, gc.feature_key);
+    with_user_id(cfg, h, scratch, |user| {
+        for (i, rule) in cfg.rules.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&crate::html::js_string(&rule.name));
+            s.push_str(if rule_matches(rule, user, h) {
+                ": true"
+            } else {
+                ": false"
+            });
+        }
+    });
+    s.push('}');
+    if !gc.value_inner.is_empty() {
+        s.push_str(", ");
+        s.push_str(
+            &gc.value_inner
+                .replace(crate::template::PLACEHOLDER, version),
+        );
+    }
+    s.push_str("};</script>");
+    Some(s)
+}
+
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod cookies;
 pub mod decide;
 pub mod glob;
+pub mod html;
 pub mod path;
 pub mod rewrite;
 pub mod template;

@@ -110,6 +110,19 @@ pub struct Deployment {
     pub version_cookie: String,
     /// `<backendGrayTag>=<backendVersion>; …` when this deployment has a backend version.
     pub backend_cookie: Option<String>,
+    /// The entry-page snippets with this deployment's version filled in (SPEC §6).
+    pub inject: RenderedInjection,
+}
+
+/// Injection snippets of one deployment, rendered at configuration time.
+#[derive(Debug, Default)]
+pub struct RenderedInjection {
+    /// `injection.head`, before `</head>`.
+    pub head: String,
+    /// The localStorage script, then `injection.body.first`, right after `<body …>`.
+    pub body_first: String,
+    /// `injection.body.last`, before `</body>`.
+    pub body_last: String,
 }
 
 impl Deployment {
@@ -314,7 +327,40 @@ fn deployment(
         backend_version,
         bucket: (0, 0),
         rule: None,
+        inject: RenderedInjection::default(),
     })
+}
+
+/// The script of the plugin that copies the user id from localStorage into a cookie and
+/// reloads once (the key is a checked token: safe inside the quotes).
+pub fn local_storage_script(key: &str) -> String {
+    format!(
+        "<script>(function(){{var grayKey='{key}';\
+var cookies=document.cookie.split('; ').filter(function(row){{return row.indexOf(grayKey+'=')===0;}});\
+try{{if(typeof localStorage!=='undefined'&&localStorage!==null){{\
+var storageValue=localStorage.getItem(grayKey);\
+var cookieValue=cookies.length>0?decodeURIComponent(cookies[0].split('=')[1]):null;\
+if(storageValue&&storageValue.indexOf('=')<0&&cookieValue!==storageValue){{\
+document.cookie=grayKey+'='+encodeURIComponent(storageValue)+'; path=/;';window.location.reload();}}}}}}catch(error){{}}}})();</script>"
+    )
+}
+
+fn render_injection(
+    inj: &Injection,
+    local_storage_key: Option<&str>,
+    version: &str,
+) -> RenderedInjection {
+    let join =
+        |v: &[String]| -> String { v.iter().map(|s| Template::new(s).render(version)).collect() };
+    let mut body_first = local_storage_key
+        .map(local_storage_script)
+        .unwrap_or_default();
+    body_first.push_str(&join(&inj.body_first));
+    RenderedInjection {
+        head: join(&inj.head),
+        body_first,
+        body_last: join(&inj.body_last),
+    }
 }
 
 fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
@@ -525,6 +571,10 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
         body_last: texts(&body.last),
         global_config,
     };
+    let mut base = base;
+    for d in std::iter::once(&mut base).chain(grays.iter_mut()) {
+        d.inject = render_injection(&injection, local_storage_gray_key.as_deref(), &d.version);
+    }
 
     Ok(GrayConfig {
         uses_uid: percentage || unique_explicit.is_some(),

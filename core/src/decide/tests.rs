@@ -434,3 +434,46 @@ fn hostile_headers_never_panic() {
         assert!(crate::uid::is_valid(u.as_bytes()));
     }
 }
+
+#[test]
+fn global_config_feature_map() {
+    let c = GrayConfig::from_yaml(&format!(
+        "{RULES}injection:\n  globalConfig: {{enabled: true, key: CFG, featureKey: FEAT, value: '{{\"release\": \"{{version}}\", \"n\": 1}}'}}\n"
+    ))
+    .unwrap();
+    let mut scratch = Vec::new();
+    let s =
+        global_config_script(&c, "gray", &Req::cookie("userid=00000002"), &mut scratch).unwrap();
+    assert_eq!(
+        s,
+        r#"<script>var CFG = {FEAT: {"inner-user": false, "beta-user": true}, "release": "gray", "n": 1};</script>"#
+    );
+    let s =
+        global_config_script(&c, "base", &Req::cookie("userid=00000001"), &mut scratch).unwrap();
+    assert_eq!(
+        s,
+        r#"<script>var CFG = {FEAT: {"inner-user": true, "beta-user": false}, "release": "base", "n": 1};</script>"#
+    );
+    let plain = GrayConfig::from_yaml(RULES).unwrap();
+    assert!(global_config_script(&plain, "v", &Req::default(), &mut scratch).is_none());
+}
+
+#[test]
+fn rendered_injections_per_deployment() {
+    let c = GrayConfig::from_yaml(&format!(
+        "{RULES}localStorageGrayKey: token\ninjection:\n  head: ['<meta v={{version}}>']\n  body:\n    first: ['<b>{{version}}</b>']\n    last: ['<i>1</i>', '<i>2</i>']\n"
+    ))
+    .unwrap();
+    assert_eq!(c.base.inject.head, "<meta v=base>");
+    assert_eq!(c.grays[0].inject.head, "<meta v=gray>");
+    assert!(c.grays[0]
+        .inject
+        .body_first
+        .starts_with("<script>(function(){var grayKey='token';"));
+    assert!(c.grays[0]
+        .inject
+        .body_first
+        .ends_with("</script><b>gray</b>"));
+    assert_eq!(c.base.inject.body_last, "<i>1</i><i>2</i>");
+    assert_eq!(c.gray_key.as_deref(), Some("token"));
+}
