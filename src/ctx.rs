@@ -9,6 +9,8 @@
 use core::ffi::c_void;
 use core::ptr;
 
+use std::cell::UnsafeCell;
+
 use frontend_gray_core::{Decision, GrayConfig};
 use ngx::ffi::{ngx_http_request_t, ngx_pool_cleanup_add};
 use ngx::http::HttpModule;
@@ -19,6 +21,26 @@ pub struct RequestCtx {
     pub cfg: &'static GrayConfig,
     /// `None`: the module looked at the request and left it alone.
     pub decision: Option<Decision<'static>>,
+    /// The body filter's state, set by the header filter of an entry response.
+    pub body: UnsafeCell<Option<Box<crate::body::BodyState>>>,
+}
+
+impl RequestCtx {
+    pub fn new(cfg: &'static GrayConfig, decision: Option<Decision<'static>>) -> Self {
+        RequestCtx {
+            cfg,
+            decision,
+            body: UnsafeCell::new(None),
+        }
+    }
+
+    /// The body state. nginx runs a request's filters on one thread, one at a time; callers
+    /// must not hold the reference across a call back into the filter chain.
+    #[allow(clippy::mut_from_ref)]
+    pub fn body(&self) -> &mut Option<Box<crate::body::BodyState>> {
+        // SAFETY: see above
+        unsafe { &mut *self.body.get() }
+    }
 }
 
 unsafe extern "C" fn drop_ctx(data: *mut c_void) {

@@ -1,20 +1,25 @@
 //! The header filter of entry responses (SPEC §6): `Cache-Control` on entries, and the
 //! version / uid / backend cookies on HTML entries (and on manifests with
-//! `useManifestAsEntry`). Only 200 responses of main requests the module acted on.
+//! `useManifestAsEntry`), the 404 replacements of `html` / `rewrite.notFoundUri`, and the
+//! setting up of the body rewriter (`body.rs`) for HTML entries. Main requests the module
+//! acted on only.
 //!
 //! nginx has no safe wrapper for filters: the chain is the `ngx_http_top_*_filter` globals.
 
-use frontend_gray_core::{Decision, GrayConfig};
-use ngx::core::Status;
+use frontend_gray_core::decide::global_config_script;
+use frontend_gray_core::html::{EntryRewriter, Injections};
+use frontend_gray_core::{Decision, GrayConfig, Kind};
+use ngx::core::{Pool, Status};
 use ngx::ffi::{
     ngx_http_output_header_filter_pt, ngx_http_request_t, ngx_http_top_header_filter, ngx_int_t,
-    ngx_pnalloc, NGX_HTTP_OK, NGX_LOG_ERR,
+    ngx_pnalloc, NGX_HTTP_NOT_FOUND, NGX_HTTP_OK, NGX_LOG_ERR, NGX_LOG_WARN,
 };
 use ngx::ngx_log_error;
 
-use crate::ctx;
+use crate::body::{BodyState, Mode};
+use crate::ctx::{self, RequestCtx};
 use crate::ffi_guard::guard;
-use crate::headers::{hide_response_header, ngx_str, push};
+use crate::headers::{bytes, hide_response_header, ngx_str, push, NgxHeaders};
 
 const NO_CACHE: &[u8] = b"no-cache, no-store, max-age=0, must-revalidate";
 
@@ -27,24 +32,24 @@ pub fn register() {
         NEXT_HEADER_FILTER = ngx_http_top_header_filter;
         ngx_http_top_header_filter = Some(header_filter);
     }
+    crate::body::register();
 }
 
 extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
     guard((), || {
         // SAFETY: nginx passes a live request
         let r = unsafe { &mut *r };
-        if r.main == r as *mut _ && r.headers_out.status == NGX_HTTP_OK as usize {
-            if let Some(c) = ctx::get(r) {
-                if let Some(d) = &c.decision {
-                    if d.kind.is_entry() && entry_headers(r, c.cfg, d).is_none() {
-                        ngx_log_error!(
-                            NGX_LOG_ERR,
-                            unsafe { (*r.connection).log },
-                            "frontend_gray: out of memory adding the entry headers"
-                        );
-                    }
-                }
-            }
+        if r.main != r as *mut _ {
+            return;
+        }
+        let Some(c) = ctx::get(r) else { return };
+        let Some(d) = &c.decision else { return };
+        if d.kind.is_entry() && entry_response(r, c, d).is_none() {
+            ngx_log_error!(
+                NGX_LOG_ERR,
+                log(r),
+                "frontend_gray: out of memory preparing the entry response"
+            );
         }
     });
     // SAFETY: the next filter was set at registration; nginx always has one
@@ -52,6 +57,130 @@ extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
         Some(next) => unsafe { next(r) },
         None => Status::NGX_ERROR.into(),
     }
+}
+
+fn log(r: &ngx_http_request_t) -> *mut ngx::ffi::ngx_log_t {
+    // SAFETY: a request always has its connection
+    unsafe { (*r.connection).log }
+}
+
+/// An entry response: 404 replacements, headers, and the body rewriter of HTML entries.
+fn entry_response(
+    r: &mut ngx_http_request_t,
+    c: &'static RequestCtx,
+    d: &Decision<'static>,
+) -> Option<()> {
+    let cfg = c.cfg;
+    let mut mode = Mode::Rewrite;
+    if d.kind == Kind::Html && r.headers_out.status == NGX_HTTP_NOT_FOUND as usize {
+        if let Some(html) = &cfg.html {
+            // the inline entry page, as a 200
+            r.headers_out.status = NGX_HTTP_OK as usize;
+            r.headers_out.status_line.len = 0;
+            set_content_type_html(r);
+            clear_validators(r);
+            mode = Mode::InlineHtml(html);
+        } else if let Some(t) = &cfg.rewrite.not_found_uri {
+            // the notFoundUri page, as the body of the 404
+            let mut uri = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
+            t.render_into(d.version, &mut uri);
+            let uri = ngx_str(uri.leak());
+            clear_validators(r);
+            set_content_type_html(r);
+            clear_length(r);
+            if r.header_only() == 0 {
+                *c.body() = Some(Box::new(BodyState::new(
+                    Mode::Subrequest(uri),
+                    EntryRewriter::new(d.version, Injections::default()),
+                )));
+            }
+            return Some(());
+        }
+    }
+    if r.headers_out.status != NGX_HTTP_OK as usize {
+        return Some(());
+    }
+    entry_headers(r, cfg, d)?;
+    if d.kind != Kind::Html || r.header_only() != 0 {
+        return Some(()); // manifests are never modified; HEAD has no body
+    }
+    if !is_html(bytes(&r.headers_out.content_type)) {
+        return Some(()); // an extension-less JSON API answer, say
+    }
+    // SAFETY: content_encoding is null or a live header element
+    if let Some(ce) = unsafe { r.headers_out.content_encoding.as_ref() } {
+        if ce.hash != 0 && ce.value.len != 0 {
+            ngx_log_error!(NGX_LOG_WARN, log(r),
+                "frontend_gray: entry response arrived with Content-Encoding \"{}\", sent unmodified",
+                String::from_utf8_lossy(bytes(&ce.value)));
+            return Some(());
+        }
+    }
+    let headers = NgxHeaders {
+        list: &r.headers_in.headers,
+    };
+    let mut scratch = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
+    let inj = Injections {
+        head_first: global_config_script(cfg, d.version, &headers, &mut scratch)
+            .unwrap_or_default(),
+        head_last: &d.deployment.inject.head,
+        body_first: &d.deployment.inject.body_first,
+        body_last: &d.deployment.inject.body_last,
+    };
+    *c.body() = Some(Box::new(BodyState::new(
+        mode,
+        EntryRewriter::new(d.version, inj),
+    )));
+    clear_length(r);
+    clear_validators(r);
+    // the body must come in memory buffers, not as file pieces for sendfile
+    r.set_filter_need_in_memory(1);
+    Some(())
+}
+
+fn is_html(content_type: &[u8]) -> bool {
+    content_type.len() >= 9 && content_type[..9].eq_ignore_ascii_case(b"text/html")
+}
+
+fn set_content_type_html(r: &mut ngx_http_request_t) {
+    r.headers_out.content_type = ngx_str(b"text/html");
+    r.headers_out.content_type_len = 9;
+    r.headers_out.content_type_lowcase = core::ptr::null_mut();
+    r.headers_out.charset.len = 0;
+}
+
+/// A modified body has another length and no range support (ngx_http_clear_content_length,
+/// ngx_http_clear_accept_ranges).
+fn clear_length(r: &mut ngx_http_request_t) {
+    r.headers_out.content_length_n = -1;
+    // SAFETY: these shortcut pointers are null or live elements of headers_out
+    unsafe {
+        if let Some(h) = r.headers_out.content_length.as_mut() {
+            h.hash = 0;
+        }
+        r.headers_out.content_length = core::ptr::null_mut();
+        r.set_allow_ranges(0);
+        if let Some(h) = r.headers_out.accept_ranges.as_mut() {
+            h.hash = 0;
+        }
+        r.headers_out.accept_ranges = core::ptr::null_mut();
+    }
+}
+
+/// The page differs per user: no ETag / Last-Modified to revalidate against.
+fn clear_validators(r: &mut ngx_http_request_t) {
+    // SAFETY: as above
+    unsafe {
+        if let Some(h) = r.headers_out.etag.as_mut() {
+            h.hash = 0;
+        }
+        r.headers_out.etag = core::ptr::null_mut();
+        if let Some(h) = r.headers_out.last_modified.as_mut() {
+            h.hash = 0;
+        }
+        r.headers_out.last_modified = core::ptr::null_mut();
+    }
+    r.headers_out.last_modified_time = -1;
 }
 
 fn entry_headers(

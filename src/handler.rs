@@ -7,7 +7,7 @@
 use allocator_api2::vec::Vec;
 use frontend_gray_core::path::{clean_into, is_clean};
 use frontend_gray_core::rewrite::rewrite_into;
-use frontend_gray_core::{decide, VERSION_TAG_LC};
+use frontend_gray_core::{decide, Kind, VERSION_TAG_LC};
 use ngx::core::{Pool, Status};
 use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_REWRITE_PHASE,
@@ -18,7 +18,7 @@ use ngx::ngx_log_error;
 
 use crate::ctx::{self, RequestCtx};
 use crate::ffi_guard::guard;
-use crate::headers::{bytes, ngx_str, set_request_header, NgxHeaders};
+use crate::headers::{bytes, hide_from_upstream, ngx_str, set_request_header, NgxHeaders};
 use crate::Module;
 
 pub fn register(cf: *mut ngx_conf_t) -> Status {
@@ -80,7 +80,7 @@ fn handle(r: &mut ngx_http_request_t) {
     );
     // SAFETY (lifetime): the configuration lives in the cycle's pool, which outlives requests
     let cfg: &'static _ = unsafe { &*(cfg as *const _) };
-    if ctx::create(r, RequestCtx { cfg, decision }).is_none() {
+    if ctx::create(r, RequestCtx::new(cfg, decision)).is_none() {
         ngx_log_error!(
             NGX_LOG_ERR,
             log(r),
@@ -109,6 +109,20 @@ fn handle(r: &mut ngx_http_request_t) {
             NGX_LOG_ERR,
             log(r),
             "frontend_gray: cannot set the x-higress-tag header"
+        );
+    }
+
+    if d.kind == Kind::Html {
+        // The entry differs per user and carries cookies: never answer it with a 304.
+        r.headers_in.if_modified_since = core::ptr::null_mut();
+        r.headers_in.if_none_match = core::ptr::null_mut();
+        // The entry body is rewritten: the upstream must send it uncompressed. nginx's own
+        // gzip still compresses the output (it reads headers_in.accept_encoding).
+        hide_from_upstream(
+            &mut r.headers_in.headers,
+            b"accept-encoding",
+            b"X-Frontend-Gray-Accept-Encoding",
+            b"x-frontend-gray-accept-encoding",
         );
     }
 

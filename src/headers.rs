@@ -140,3 +140,27 @@ pub fn hide_response_header(list: &mut ngx_list_t, name: &[u8]) {
         }
     }
 }
+
+/// Keeps request header `lc` (lower-case) from reaching the upstream while nginx itself still
+/// sees its value through the `headers_in` shortcut pointer (the gzip filter reads
+/// `headers_in.accept_encoding`, so the rewritten page is still compressed for the client).
+///
+/// Removing the list element would leave the other `headers_in` pointers pointing at wrong
+/// elements, and upstream modules (proxy, fastcgi, …) copy every element of the list. So the
+/// element is renamed: the upstream sees `X-Frontend-Gray-<Name>` instead, which no server
+/// interprets, and `$http_<name>` becomes empty.
+pub fn hide_from_upstream(
+    list: &mut ngx_list_t,
+    lc: &[u8],
+    renamed: &'static [u8],
+    renamed_lc: &'static [u8],
+) {
+    for h in iter_mut(list) {
+        if bytes(&h.key).eq_ignore_ascii_case(lc) {
+            h.key = ngx_str(renamed);
+            h.lowcase_key = renamed_lc.as_ptr() as *mut u8;
+            // SAFETY: renamed_lc is a static byte string
+            h.hash = unsafe { ngx_hash_key(renamed_lc.as_ptr() as *mut u8, renamed_lc.len()) };
+        }
+    }
+}

@@ -3,7 +3,8 @@
 //! This file only registers the module. The parts, by file:
 //! - `conf.rs`       — the `frontend_gray` directive and the per-location configuration;
 //! - `handler.rs`    — the rewrite-phase handler: decides the version, rewrites the URI;
-//! - `filter.rs`     — the header filter of entry responses (cookies, Cache-Control);
+//! - `filter.rs`     — the header filter of entry responses (cookies, Cache-Control, 404s);
+//! - `body.rs`       — the body filter: streams entry pages through the HTML rewriter;
 //! - `variables.rs`  — `$gray_version`, `$gray_backend_version`, `$gray_deployment`,
 //!                     `$gray_uid`, `$gray_host`;
 //! - `ctx.rs`        — the per-request context, kept across internal redirects;
@@ -12,7 +13,7 @@
 //!
 //! All decisions are made by the pure `frontend-gray-core` crate.
 
-use core::ffi::c_void;
+use core::ffi::{c_char, c_void};
 use core::ptr::{addr_of, addr_of_mut};
 
 use ngx::core::Status;
@@ -36,6 +37,7 @@ macro_rules! debug_http {
 #[allow(unused_imports)]
 pub(crate) use debug_http;
 
+mod body;
 mod conf;
 mod ctx;
 mod ffi_guard;
@@ -97,7 +99,28 @@ static MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
     merge_loc_conf: Some(Module::merge_loc_conf),
 };
 
-ngx::ngx_modules!(ngx_http_frontend_gray_module);
+// The tables nginx reads from a dynamic module (what `ngx::ngx_modules!` generates, plus the
+// load order). The order puts this module before `ngx_http_copy_filter_module`, where nginx's
+// build system puts every body filter: our filters then run after the copy filter (so the
+// body arrives in memory, read from files only for the responses that ask for it) and before
+// gzip (which compresses the rewritten page).
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static mut ngx_modules: [*const ngx_module_t; 2] =
+    [addr_of!(ngx_http_frontend_gray_module), core::ptr::null()];
+
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static mut ngx_module_names: [*const c_char; 2] =
+    [c"ngx_http_frontend_gray_module".as_ptr(), core::ptr::null()];
+
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static mut ngx_module_order: [*const c_char; 3] = [
+    c"ngx_http_frontend_gray_module".as_ptr(),
+    c"ngx_http_copy_filter_module".as_ptr(),
+    core::ptr::null(),
+];
 
 #[used]
 #[allow(non_upper_case_globals)]

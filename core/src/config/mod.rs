@@ -74,7 +74,9 @@ pub struct GrayConfig {
     /// Some deployment has a `backendVersion`: entries carry the backend cookie.
     pub uses_backend_cookie: bool,
     pub rewrite: Rewrite,
-    pub html: Option<Template>,
+    /// Inline entry HTML served (200) when the versioned entry is not found; raw, its
+    /// `{version}` is replaced as the page streams through the rewriter.
+    pub html: Option<String>,
     pub use_manifest_as_entry: bool,
     pub injection: Injection,
     pub uid_cookie: UidCookie,
@@ -597,7 +599,11 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
         backend_gray_tag,
         unique_gray_tag,
         rewrite,
-        html: raw.html.as_ref().map(|h| Template::new(&h.0)),
+        html: raw
+            .html
+            .as_ref()
+            .map(|h| h.0.clone())
+            .filter(|h| !h.is_empty()),
         use_manifest_as_entry: raw.use_manifest_as_entry.unwrap_or(false),
         injection,
         warnings,
