@@ -28,6 +28,15 @@ gray.yaml, then SIGHUP; `reload_fails: 1` expects the reload to be refused). A s
   repeat              run the request N times, all must pass
   during_reload       with `reload`: a request (METHOD PATH) fired in a loop while the reload
                       runs; every answer must be 200
+  raw_response_like   regex on the whole raw response bytes (pipelined / keep-alive requests)
+  body_streams        the first body byte must arrive at least this many seconds before the end
+  worker_rss_growth_kb_max  the worker's RSS may grow at most this much over the step
+
+Block-level:
+  origin_chunks eval  a Python list of byte strings: a raw origin on $TEST_NGINX_CHUNK_PORT sends
+                      them as an HTML response, each flushed on its own (chunked, or with
+                      Content-Length when `origin_content_length: 1`); `origin_delay` seconds
+                      between chunks (default 0.002), `origin_last_delay` before the last one
 
 Placeholders in every section: $TEST_NGINX_SERVER_PORT, $TEST_NGINX_ORIGIN_PORT,
 $TEST_NGINX_PREFIX. Every block also fails on [alert]/[crit] lines, panics or crashed workers
@@ -35,6 +44,7 @@ in the error log. Prints one line per block and a final `N passed, M failed`.
 """
 
 import argparse
+import gzip
 import os
 import re
 import signal
@@ -47,6 +57,7 @@ import time
 
 SECTION = re.compile(r"^--- (\w+)(?:\s+(eval))?(?::\s*(.*))?$")
 STEP_SECTIONS = {
+    "raw_response_like", "body_streams", "worker_rss_growth_kb_max",
     "request", "reload", "more_headers", "error_code", "response_headers", "response_headers_like",
     "response_body", "response_body_like", "repeat", "during_reload", "reload_fails", "raw_request",
 }
@@ -131,14 +142,26 @@ def http(port, method, target, headers=b"", raw=None, timeout=10):
         req += headers + b"\r\n"
     else:
         req = raw
+    t0 = time.time()
+    first_body_at = None
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(req)
-        data = b""
+        chunks = []
+        seen = 0
         while True:
             chunk = s.recv(65536)
             if not chunk:
                 break
-            data += chunk
+            chunks.append(chunk)
+            seen += len(chunk)
+            if first_body_at is None:
+                joined = b"".join(chunks)
+                h = joined.find(b"\r\n\r\n")
+                if h >= 0 and seen > h + 4:
+                    first_body_at = time.time() - t0
+        data = b"".join(chunks)
+    http.last_timing = (first_body_at, time.time() - t0)
+    http.last_raw = data
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     if not lines or not lines[0].startswith(b"HTTP/"):
@@ -160,6 +183,11 @@ def http(port, method, target, headers=b"", raw=None, timeout=10):
         body = out
     if method == "HEAD":
         body = b""
+    if any(k.lower() == "content-encoding" and v.lower() == "gzip" for k, v in hdrs) and body:
+        try:
+            body = gzip.decompress(body)
+        except OSError:
+            pass  # not really gzip: left as it is
     return status, hdrs, body
 
 
@@ -167,12 +195,14 @@ class Nginx:
     def __init__(self, binary, module, block):
         self.binary, self.module, self.block = binary, module, block
         self.prefix = tempfile.mkdtemp(prefix="fg-t-")
-        self.port, self.origin_port = free_port(), free_port()
+        self.port, self.origin_port, self.chunk_port = free_port(), free_port(), free_port()
         self.proc = None
+        self.origin = None
 
     def subst(self, text):
         return (text.replace("$TEST_NGINX_SERVER_PORT", str(self.port))
                 .replace("$TEST_NGINX_ORIGIN_PORT", str(self.origin_port))
+                .replace("$TEST_NGINX_CHUNK_PORT", str(self.chunk_port))
                 .replace("$TEST_NGINX_PREFIX", self.prefix))
 
     def write(self, rel, text, mode="w"):
@@ -286,7 +316,64 @@ http {{
             time.sleep(0.02)
         raise RuntimeError("reload did not complete")
 
+    def start_origin(self):
+        chunks = eval(self.block.sections["origin_chunks"])  # noqa: S307 - test data written by us
+        delay = float(self.block.sections.get("origin_delay", "0.002"))
+        last_delay = float(self.block.sections.get("origin_last_delay", delay))
+        use_length = self.block.sections.get("origin_content_length") == "1"
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", self.chunk_port))
+        srv.listen(16)
+        srv.settimeout(0.2)
+        stop = threading.Event()
+
+        def serve(conn):
+            with conn:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    d = conn.recv(4096)
+                    if not d:
+                        return
+                    buf += d
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                if use_length:
+                    head += b"Content-Length: %d\r\n\r\n" % sum(len(c) for c in chunks)
+                else:
+                    head += b"Transfer-Encoding: chunked\r\n\r\n"
+                conn.sendall(head)
+                for i, c in enumerate(chunks):
+                    if i:
+                        time.sleep(last_delay if i == len(chunks) - 1 else delay)
+                    conn.sendall(c if use_length else b"%x\r\n%s\r\n" % (len(c), c))
+                if not use_length:
+                    conn.sendall(b"0\r\n\r\n")
+
+        def loop():
+            while not stop.is_set():
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    continue
+                threading.Thread(target=serve, args=(conn,), daemon=True).start()
+            srv.close()
+        threading.Thread(target=loop, daemon=True).start()
+        self.origin = stop
+
+    def worker_rss_kb(self):
+        total = 0
+        for pid in self.workers():
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        return total
+
     def stop(self):
+        if self.origin:
+            self.origin.set()
+            self.origin = None
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -342,6 +429,7 @@ def check_step(ng, step, errors):
             req = eval(req)
         parts = ng.subst(req).split()
         method, target = parts[0], parts[1]
+    rss0 = ng.worker_rss_kb() if "worker_rss_growth_kb_max" in step else 0
     for _ in range(int(step.get("repeat", "1"))):
         try:
             status, hdrs, body = http(ng.port, method, target, headers, raw)
@@ -382,8 +470,21 @@ def check_step(ng, step, errors):
             rx = ng.subst(step["response_body_like"])
             if not re.search(rx, text, re.S):
                 errors.append(f"{label}: body {text[:300]!r} does not match /{rx}/")
+        if "raw_response_like" in step:
+            rx = ng.subst(step["raw_response_like"])
+            if not re.search(rx.encode(), http.last_raw, re.S):
+                errors.append(f"{label}: raw response {http.last_raw[:300]!r} does not match /{rx}/")
+        if "body_streams" in step:
+            first, total = http.last_timing
+            if first is None or total - first < float(step["body_streams"]):
+                errors.append(f"{label}: first body byte at {first}s of {total:.3f}s: not streamed")
         if errors:
             return
+    if "worker_rss_growth_kb_max" in step:
+        grown = ng.worker_rss_kb() - rss0
+        print(f"    # worker RSS grew {grown} kB over {step.get('repeat', '1')} request(s)")
+        if grown > int(step["worker_rss_growth_kb_max"]):
+            errors.append(f"worker RSS grew {grown} kB, over {step['worker_rss_growth_kb_max']} kB")
 
 
 def run_block(binary, module, b):
@@ -399,6 +500,8 @@ def run_block(binary, module, b):
         else:
             if rc != 0:
                 return [f"nginx -t failed: {out.strip()}"]
+            if "origin_chunks" in b.sections:
+                ng.start_origin()
             ng.start()
             for step in b.steps:
                 check_step(ng, step, errors)
