@@ -172,15 +172,17 @@ def http(port, method, target, headers=b"", raw=None, timeout=10):
         k, _, v = ln.partition(b":")
         hdrs.append((k.decode("latin-1").strip(), v.decode("latin-1").strip()))
     if any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in hdrs):
-        out, rest = b"", body
-        while rest:
-            size_line, _, rest = rest.partition(b"\r\n")
-            n = int(size_line.split(b";")[0] or b"0", 16)
+        parts, i = [], 0
+        while i < len(body):
+            eol = body.find(b"\r\n", i)
+            if eol < 0:
+                break
+            n = int(body[i:eol].split(b";")[0] or b"0", 16)
             if n == 0:
                 break
-            out += rest[:n]
-            rest = rest[n + 2:]
-        body = out
+            parts.append(body[eol + 2:eol + 2 + n])
+            i = eol + 2 + n + 2
+        body = b"".join(parts)
     if method == "HEAD":
         body = b""
     if any(k.lower() == "content-encoding" and v.lower() == "gzip" for k, v in hdrs) and body:

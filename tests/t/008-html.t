@@ -243,7 +243,7 @@ GET /app
 baseDeployment: {version: v7}
 injection: {head: ['<meta x>'], body: {last: ['<i>end</i>']}}
 --- origin_chunks eval
-[b"<html><head></head><body>"] + [b"<div class=row><span>{version}</span> " + b"x" * 900 + b"</div>\n"] * 55000 + [b"</body></html>"]
+[b"<html><head></head><body>"] + [(b"<div class=row><span>{version}</span> " + b"x" * 900 + b"</div>\n") * 100] * 550 + [b"</body></html>"]
 --- origin_delay: 0
 --- config
 location / { frontend_gray gray.yaml; proxy_pass http://127.0.0.1:$TEST_NGINX_CHUNK_PORT; }
