@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Benchmark: nginx with frontend-gray against plain nginx and against sub_filter.
+
+Run through scripts/bench (which installs wrk and builds). Three nginx instances on loopback,
+each `worker_processes 1` pinned to core 0; wrk (keep-alive, bounded duration) pinned to core 1:
+
+  plain   serves the final versioned files directly: the physical limit
+  module  frontend_gray: decision, rewrite, cookies, injections
+  sub     the builtin sub_filter doing the same injections and {version} replacement (C baseline)
+
+Debian's defaults `sendfile on; tcp_nopush on;` are on everywhere. Contenders alternate round by
+round. Every response is verified before timing. The figure that counts is the nginx worker's
+CPU time per request (user+sys from /proc/PID/stat over requests served); req/s is shown too.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def spa_index(size, version_marker="{version}"):
+    """A realistic SPA index: meta/link tags, ~30 script tags, inline JSON, {version} a few times."""
+    head = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f'<meta name="app-version" content="{version_marker}">',
+            '<title>Console</title>',
+            f'<link rel="stylesheet" href="/app1/static/css/main.{version_marker}.css">']
+    for i in range(8):
+        head.append(f'<link rel="preload" href="/app1/static/js/chunk-{i}.js" as="script">')
+    head.append('<script type="application/json" id="boot">{"env":"prod","release":"%s","features":{"a":true,"b":false}}</script>' % version_marker)
+    head.append('</head>')
+    body = ['<body>', '<div id="root"></div>']
+    for i in range(30):
+        body.append(f'<script src="/app1/static/js/chunk-{i}.{i * 7919 % 100000:05d}.js" defer></script>')
+    tail = ['</body>', '</html>', '']
+    page = "\n".join(head + body)
+    filler = "\n<!-- build metadata -->\n"
+    pad = size - len(page) - len("\n".join(tail)) - 1
+    # inline content (a server-rendered shell) to reach the size
+    block = '<div class="row"><span class="cell">item</span><span class="cell">value</span></div>\n'
+    page += filler + block * max(0, pad // len(block))
+    return page + "\n" + "\n".join(tail)
+
+
+HEAD = '<script>window.__GRAY__={v:"{version}"}</script>'
+FIRST = '<div id="gray-banner" hidden></div>'
+LAST = '<script>console.debug("gray {version}")</script>'
+
+YAML = """grayKey: userid
+rules:
+  - name: beta-user
+    grayKeyValue: ['00000002']
+baseDeployment: {version: base}
+grayDeployments:
+  - {name: beta-user, version: gray, enabled: true%(weight)s}
+rewrite:
+  indexRouting:
+    /app1: '/mfe/app1/{version}/index.html'
+    /big: '/mfe/app1/{version}/big.html'
+  fileRouting:
+    /app1/: '/mfe/app1/{version}'
+injection:
+  head: ['%(head)s']
+  body:
+    first: ['%(first)s']
+    last: ['%(last)s']
+"""
+
+
+def write_tree(root):
+    for v in ("base", "gray"):
+        d = os.path.join(root, "html/mfe/app1", v)
+        os.makedirs(os.path.join(d, "js"), exist_ok=True)
+        with open(os.path.join(d, "index.html"), "w") as f:
+            f.write(spa_index(30 * 1024))
+        with open(os.path.join(d, "big.html"), "w") as f:
+            f.write(spa_index(300 * 1024))
+        with open(os.path.join(d, "js/app.js"), "w") as f:
+            line = "function f%d(a,b){return a*b+%d;}\n"
+            f.write("".join(line % (i, i) for i in range(100 * 1024 // 30))[:100 * 1024])
+    for name, weight in (("rules.yaml", ""), ("pct.yaml", ", weight: 50")):
+        with open(os.path.join(root, "conf", name), "w") as f:
+            f.write(YAML % {"weight": weight, "head": HEAD, "first": FIRST, "last": LAST})
+
+
+def conf(kind, port, module, user):
+    common = f"""{"load_module " + module + ";" if kind == "module" else ""}
+{user}
+worker_processes 1;
+daemon off;
+master_process on;
+pid logs/{kind}.pid;
+error_log logs/{kind}-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+"""
+    if kind == "plain":
+        body = "        location / { root html; }\n"
+    elif kind == "module":
+        body = """        location / { frontend_gray rules.yaml; root html; }
+"""
+    else:  # sub_filter: the same page, injections and {version} by sub_filter
+        body = f"""        location / {{
+            root html;
+            sub_filter_types text/html;
+            sub_filter_once off;
+            sub_filter '</head>' '{HEAD.replace("{version}", "gray")}</head>';
+            sub_filter '<body>' '<body>{FIRST}';
+            sub_filter '</body>' '{LAST.replace("{version}", "gray")}</body>';
+            sub_filter '{{version}}' 'gray';
+            add_header Cache-Control "no-cache, no-store, max-age=0, must-revalidate";
+            add_header Set-Cookie "x-higress-tag=gray; Max-Age=31536000; Path=/; HttpOnly; Secure";
+        }}
+"""
+    return common + body + "    }\n}\n"
+
+
+class Server:
+    def __init__(self, nginx, prefix, kind, module, extra_yaml=None):
+        self.nginx, self.prefix, self.kind = nginx, prefix, kind
+        self.port = free_port()
+        user = "user root;" if os.geteuid() == 0 else ""
+        text = conf(kind, self.port, module, user)
+        if extra_yaml:
+            text = text.replace("rules.yaml", extra_yaml)
+            self.kind = kind + "-" + extra_yaml.split(".")[0]
+        self.conf = os.path.join(prefix, "conf", self.kind + ".conf")
+        with open(self.conf, "w") as f:
+            f.write(text.replace(f"logs/{kind}", f"logs/{self.kind}"))
+        self.proc = subprocess.Popen(["taskset", "-c", "0", nginx, "-p", prefix + "/", "-c", self.conf],
+                                     stderr=subprocess.PIPE)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        self.worker = self.find_worker()
+
+    def find_worker(self):
+        for _ in range(100):
+            for d in os.listdir("/proc"):
+                if d.isdigit():
+                    try:
+                        with open(f"/proc/{d}/stat") as f:
+                            fields = f.read().rsplit(")", 1)[1].split()
+                        if int(fields[1]) == self.proc.pid:
+                            return int(d)
+                    except (OSError, ValueError, IndexError):
+                        pass
+            time.sleep(0.02)
+        raise RuntimeError(f"no worker for {self.kind}")
+
+    def cpu(self):
+        with open(f"/proc/{self.worker}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+
+    def rss_kb(self):
+        with open(f"/proc/{self.worker}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def fetch(port, path, headers):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def wrk(port, path, headers, duration, conns):
+    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency"]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    reqs = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    if non2xx or errors:
+        raise RuntimeError(f"wrk saw errors on {path}: {out}")
+    return reqs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nginx", required=True)
+    ap.add_argument("--module", required=True)
+    ap.add_argument("--duration", type=float, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--conns", type=int, default=16)
+    a = ap.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk not found")
+
+    prefix = tempfile.mkdtemp(prefix="fg-bench-")
+    for d in ("conf", "logs", "html"):
+        os.makedirs(os.path.join(prefix, d))
+    write_tree(prefix)
+    gray = {"Cookie": "userid=00000002"}
+    asset_cookie = {"Cookie": "x-higress-tag=gray"}
+    servers = {
+        "plain": Server(a.nginx, prefix, "plain", a.module),
+        "module": Server(a.nginx, prefix, "module", a.module),
+        "sub_filter": Server(a.nginx, prefix, "sub", a.module),
+        "module-pct": Server(a.nginx, prefix, "module", a.module, "pct.yaml"),
+    }
+    # workload → contender → (server, path, headers, verify)
+    inj = lambda b: b"window.__GRAY__" in b and b'gray-banner' in b and b"{version}" not in b
+    workloads = {
+        "asset 100 KB (gray user)": {
+            "plain": ("plain", "/mfe/app1/gray/js/app.js", {}, lambda s, h, b: len(b) == 100 * 1024),
+            "module": ("module", "/app1/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
+        },
+        "entry 30 KB (gray user)": {
+            "plain": ("plain", "/mfe/app1/gray/index.html", {}, lambda s, h, b: b"{version}" in b),
+            "module": ("module", "/app1", gray, lambda s, h, b: inj(b) and b'content="gray"' in b and "x-higress-tag=gray" in h.get("Set-Cookie", "")),
+            "sub_filter": ("sub_filter", "/mfe/app1/gray/index.html", {}, lambda s, h, b: inj(b) and b'content="gray"' in b),
+        },
+        "entry 300 KB (gray user)": {
+            "plain": ("plain", "/mfe/app1/gray/big.html", {}, lambda s, h, b: len(b) > 300_000),
+            "module": ("module", "/big", gray, lambda s, h, b: inj(b) and b'content="gray"' in b),
+            "sub_filter": ("sub_filter", "/mfe/app1/gray/big.html", {}, lambda s, h, b: inj(b)),
+        },
+        "new user, percentage mode": {
+            "plain": ("plain", "/mfe/app1/gray/index.html", {}, lambda s, h, b: s == 200),
+            "module": ("module-pct", "/app1", {}, lambda s, h, b: inj(b) and "x-higress-uid=" in h["Set-Cookie"] and "x-higress-tag=" in h["Set-Cookie"]),
+        },
+    }
+    try:
+        for wl, cs in workloads.items():
+            for c, (srv, path, hdrs, verify) in cs.items():
+                st, h, b = fetch(servers[srv].port, path, hdrs)
+                hs = dict(h.items())
+                hs["Set-Cookie"] = " ".join(h.get_all("Set-Cookie") or [])
+                if st != 200 or not verify(st, hs, b):
+                    raise SystemExit(f"verification failed: {wl} / {c}: status {st}, {len(b)} bytes, headers {h}")
+        print(f"verified every response; {a.rounds} rounds x {a.duration:g} s per contender and workload, "
+              f"wrk -c{a.conns} on core 1, nginx worker on core 0", flush=True)
+
+        totals = {}
+        rss0 = {k: s.rss_kb() for k, s in servers.items()}
+        for rnd in range(a.rounds):
+            for wl, cs in workloads.items():
+                order = list(cs.items())
+                if rnd % 2:
+                    order.reverse()  # alternate who goes first
+                for c, (srv, path, hdrs, _) in order:
+                    s = servers[srv]
+                    cpu0 = s.cpu()
+                    t0 = time.time()
+                    n = wrk(s.port, path, hdrs, a.duration, a.conns)
+                    dt = time.time() - t0
+                    cpu = s.cpu() - cpu0
+                    t = totals.setdefault((wl, c), [0, 0.0, 0.0])
+                    t[0] += n
+                    t[1] += cpu
+                    t[2] += dt
+            print(f"round {rnd + 1}/{a.rounds} done", flush=True)
+
+        print()
+        print(f"| workload | contender | req/s | worker CPU µs/req | ratio to plain |")
+        print(f"|---|---|---:|---:|---:|")
+        for wl, cs in workloads.items():
+            base = totals[(wl, "plain")]
+            base_us = base[1] / base[0] * 1e6
+            for c in cs:
+                n, cpu, dt = totals[(wl, c)]
+                us = cpu / n * 1e6
+                print(f"| {wl} | {c} | {n / dt:,.0f} | {us:.1f} | {us / base_us:.2f}x |")
+        print()
+        print("worker RSS (kB) before -> after: " + ", ".join(
+            f"{k} {rss0[k]} -> {s.rss_kb()}" for k, s in servers.items()))
+    finally:
+        for s in servers.values():
+            s.stop()
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
