@@ -46,17 +46,21 @@ def spa_index(size, version_marker="{version}"):
     for i in range(8):
         head.append(f'<link rel="preload" href="/app1/static/js/chunk-{i}.js" as="script">')
     head.append('<script type="application/json" id="boot">{"env":"prod","release":"%s","features":{"a":true,"b":false}}</script>' % version_marker)
+    head.append('<style>' + 'body{margin:0}.app{display:flex}.nav a{color:#333}' * 8 + '</style>')
     head.append('</head>')
     body = ['<body>', '<div id="root"></div>']
     for i in range(30):
         body.append(f'<script src="/app1/static/js/chunk-{i}.{i * 7919 % 100000:05d}.js" defer></script>')
     tail = ['</body>', '</html>', '']
     page = "\n".join(head + body)
-    filler = "\n<!-- build metadata -->\n"
-    pad = size - len(page) - len("\n".join(tail)) - 1
-    # inline content (a server-rendered shell) to reach the size
-    block = '<div class="row"><span class="cell">item</span><span class="cell">value</span></div>\n'
-    page += filler + block * max(0, pad // len(block))
+    # the rest: server-rendered state as inline JSON (as Next.js / Nuxt pages carry it)
+    pad = size - len(page) - len("\n".join(tail)) - 80
+    item = '{"id":%d,"name":"item %d","tags":["a","b"],"price":12.5,"href":"/app1/items/%d"},'
+    items, n = [], 0
+    while sum(map(len, items)) < pad:
+        items.append(item % (n, n, n))
+        n += 1
+    page += '\n<script id="__STATE__" type="application/json">{"items":[' + "".join(items).rstrip(",") + ']}</script>'
     return page + "\n" + "\n".join(tail)
 
 
@@ -206,7 +210,7 @@ def fetch(port, path, headers):
 
 
 def wrk(port, path, headers, duration, conns):
-    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency"]
+    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{int(round(duration))}s", "--latency"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
     cmd.append(f"http://127.0.0.1:{port}{path}")
@@ -223,7 +227,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nginx", required=True)
     ap.add_argument("--module", required=True)
-    ap.add_argument("--duration", type=float, default=10)
+    ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--conns", type=int, default=16)
     a = ap.parse_args()

@@ -1,0 +1,48 @@
+//! Throughput of the entry-page rewriter alone: cargo run --release --example rewrite_speed -p frontend-gray-core
+use frontend_gray_core::html::{EntryRewriter, Injections};
+use std::time::Instant;
+
+fn main() {
+    let row = "<div class=\"row\"><span class=\"cell\">item</span><span class=\"cell\">value</span></div>\n";
+    let mut page = String::from("<!DOCTYPE html><html><head><meta charset=utf-8><title>x</title>");
+    for i in 0..30 {
+        page.push_str(&format!(
+            "<script src=\"/app1/static/js/chunk-{i}.js\" defer></script>\n"
+        ));
+    }
+    page.push_str("</head><body><div id=root></div>");
+    while page.len() < 300 * 1024 {
+        page.push_str(row);
+    }
+    page.push_str("</body></html>");
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let n = 300;
+    let t = Instant::now();
+    let mut total = 0;
+    for _ in 0..n {
+        let inj = if mode == "none" {
+            Injections::default()
+        } else {
+            Injections {
+                head_first: String::new(),
+                head_last: "<script>h</script>",
+                body_first: "<div></div>",
+                body_last: "<script>l</script>",
+            }
+        };
+        let mut rw = EntryRewriter::new("gray", inj);
+        for c in page.as_bytes().chunks(32 * 1024) {
+            rw.write(c).unwrap();
+            rw.take_output(|o| total += o.len());
+        }
+        rw.end().unwrap();
+        rw.take_output(|o| total += o.len());
+    }
+    let dt = t.elapsed().as_secs_f64() / n as f64;
+    println!(
+        "{} bytes: {:.1} us per page, {:.0} MB/s ({total})",
+        page.len(),
+        dt * 1e6,
+        page.len() as f64 / dt / 1e6
+    );
+}
