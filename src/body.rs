@@ -18,7 +18,7 @@ use ngx::ffi::{
     ngx_alloc_chain_link, ngx_buf_t, ngx_chain_get_free_buf, ngx_chain_t, ngx_chain_update_chains,
     ngx_http_output_body_filter_pt, ngx_http_request_t, ngx_http_send_special, ngx_http_subrequest,
     ngx_http_top_body_filter, ngx_int_t, ngx_palloc, ngx_pcalloc, ngx_str_t, NGX_HTTP_LAST,
-    NGX_LOG_WARN,
+    NGX_LOG_ERR,
 };
 use ngx::ngx_log_error;
 
@@ -62,8 +62,6 @@ pub struct BodyState {
     busy: *mut ngx_chain_t,
     /// The last buffer went out: pass anything after it through.
     done: bool,
-    /// A rewriting error was logged already.
-    warned: bool,
 }
 
 impl BodyState {
@@ -74,7 +72,6 @@ impl BodyState {
             free: ptr::null_mut(),
             busy: ptr::null_mut(),
             done: false,
-            warned: false,
         }
     }
 }
@@ -198,6 +195,7 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
     let mut out = Out::new(pool);
     let mut last = false;
     let mut flush = false;
+    let mut ok = true; // no allocation failed
     let mut cl = input;
     while !cl.is_null() {
         // SAFETY: nginx chains hold valid buffers; memory buffers span pos..last
@@ -208,9 +206,9 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
                 if len > 0 {
                     if let Mode::Rewrite = st.mode {
                         let data = core::slice::from_raw_parts((*b).pos, len);
-                        if let Err(e) = st.rewriter.write(data) {
-                            warn_once(st, log, &e.to_string());
-                        }
+                        let (free, ok) = (&mut st.free, &mut ok);
+                        st.rewriter
+                            .write(data, &mut |o| *ok &= out.write(free, o).is_some());
                     }
                 }
                 (*b).pos = (*b).last;
@@ -222,34 +220,32 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
             flush |= (*b).flush() != 0;
             cl = (*cl).next;
         }
-        if st
-            .rewriter
-            .take_output(|o| out.write(&mut st.free, o))
-            .is_none()
-        {
-            return Status::NGX_ERROR.into();
-        }
     }
 
+    if !ok {
+        ngx_log_error!(
+            NGX_LOG_ERR,
+            log,
+            "frontend_gray: out of memory for the entry page's buffers"
+        );
+        return Status::NGX_ERROR.into();
+    }
     let mut subrequest = None;
     if last {
         match st.mode {
             Mode::Rewrite => {}
             Mode::InlineHtml(html) => {
-                if let Err(e) = st.rewriter.write(html.as_bytes()) {
-                    warn_once(st, log, &e.to_string());
-                }
+                let (free, ok) = (&mut st.free, &mut ok);
+                st.rewriter.write(html.as_bytes(), &mut |o| {
+                    *ok &= out.write(free, o).is_some()
+                });
             }
             Mode::Subrequest(uri) => subrequest = Some(uri),
         }
-        if let Err(e) = st.rewriter.end() {
-            warn_once(st, log, &e.to_string());
-        }
-        if st
-            .rewriter
-            .take_output(|o| out.write(&mut st.free, o))
-            .is_none()
-        {
+        let (free, okr) = (&mut st.free, &mut ok);
+        st.rewriter
+            .end(&mut |o| *okr &= out.write(free, o).is_some());
+        if !ok {
             return Status::NGX_ERROR.into();
         }
         st.done = true;
@@ -289,16 +285,4 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
         return unsafe { ngx_http_send_special(r, NGX_HTTP_LAST as _) };
     }
     rc
-}
-
-fn warn_once(st: &mut BodyState, log: *mut ngx::ffi::ngx_log_t, msg: &str) {
-    if !st.warned {
-        st.warned = true;
-        ngx_log_error!(
-            NGX_LOG_WARN,
-            log,
-            "frontend_gray: {}; the rest of the page is sent unchanged",
-            msg
-        );
-    }
 }

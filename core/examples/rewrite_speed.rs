@@ -31,12 +31,11 @@ fn main() {
             }
         };
         let mut rw = EntryRewriter::new("gray", inj);
+        let mut sink = |o: &[u8]| total += o.len();
         for c in page.as_bytes().chunks(32 * 1024) {
-            rw.write(c).unwrap();
-            rw.take_output(|o| total += o.len());
+            rw.write(c, &mut sink);
         }
-        rw.end().unwrap();
-        rw.take_output(|o| total += o.len());
+        rw.end(&mut sink);
     }
     let dt = t.elapsed().as_secs_f64() / n as f64;
     println!(

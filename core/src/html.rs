@@ -112,21 +112,16 @@ impl<'v> VersionReplacer<'v> {
     }
 }
 
-/// The rewriter of one entry page. Feed it with [`write`](Self::write), then
-/// [`end`](Self::end); after each call, [`take_output`](Self::take_output) hands over what is
-/// ready to send (its buffer is reused, so memory stays flat).
+/// The rewriter of one entry page: [`write`](Self::write) each chunk as it arrives, then
+/// [`end`](Self::end). The rewritten page goes to `sink` as it is produced, in pieces that
+/// borrow from the input chunk, the version or the snippets: nothing is buffered or copied here
+/// (at most a few bytes of a placeholder or tag split across chunks are held back).
 pub struct EntryRewriter<'h> {
     /// `None` when there is nothing to inject: only `{version}` is replaced.
     scanner: Option<Scanner>,
     inj: Injections<'static>,
     replacer: VersionReplacer<'h>,
-    out: Vec<u8>,
 }
-
-/// Kept for the body filter's error path; the scanner itself cannot fail.
-#[derive(Debug, thiserror::Error)]
-#[error("HTML rewriting stopped: {0}")]
-pub struct RewriteError(String);
 
 impl<'h> EntryRewriter<'h> {
     pub fn new(version: &'h str, inj: Injections<'static>) -> Self {
@@ -135,54 +130,47 @@ impl<'h> EntryRewriter<'h> {
             scanner,
             inj,
             replacer: VersionReplacer::new(version),
-            out: Vec::with_capacity(16 * 1024),
         }
     }
 
-    pub fn write(&mut self, chunk: &[u8]) -> Result<(), RewriteError> {
-        let (scanner, inj, out) = (&mut self.scanner, &self.inj, &mut self.out);
+    pub fn write(&mut self, chunk: &[u8], sink: &mut impl FnMut(&[u8])) {
+        let (scanner, inj) = (&mut self.scanner, &self.inj);
         let _ = self
             .replacer
             .feed(chunk, &mut |piece: &[u8]| -> Result<(), ()> {
                 match scanner {
-                    Some(s) => s.feed(piece, &mut |p| put(out, inj, p)),
-                    None => out.extend_from_slice(piece),
+                    Some(s) => s.feed(piece, &mut |p| put(sink, inj, p)),
+                    None => sink(piece),
                 }
                 Ok(())
             });
-        Ok(())
     }
 
-    pub fn end(&mut self) -> Result<(), RewriteError> {
-        let (scanner, inj, out) = (&mut self.scanner, &self.inj, &mut self.out);
+    pub fn end(&mut self, sink: &mut impl FnMut(&[u8])) {
+        let (scanner, inj) = (&mut self.scanner, &self.inj);
         let _ = self.replacer.finish(&mut |piece: &[u8]| -> Result<(), ()> {
             match scanner {
-                Some(s) => s.feed(piece, &mut |p| put(out, inj, p)),
-                None => out.extend_from_slice(piece),
+                Some(s) => s.feed(piece, &mut |p| put(sink, inj, p)),
+                None => sink(piece),
             }
             Ok(())
         });
         if let Some(s) = scanner {
-            s.finish(&mut |p| put(out, inj, p));
+            s.finish(&mut |p| put(sink, inj, p));
         }
-        Ok(())
-    }
-
-    /// The output produced so far and not yet taken; `f` must copy it.
-    pub fn take_output<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> R {
-        let r = f(&self.out);
-        self.out.clear();
-        r
     }
 }
 
-fn put(out: &mut Vec<u8>, inj: &Injections<'_>, p: Piece) {
-    match p {
-        Piece::Bytes(b) => out.extend_from_slice(b),
-        Piece::At(Event::HeadStart) => out.extend_from_slice(inj.head_first.as_bytes()),
-        Piece::At(Event::HeadEnd) => out.extend_from_slice(inj.head_last.as_bytes()),
-        Piece::At(Event::BodyStart) => out.extend_from_slice(inj.body_first.as_bytes()),
-        Piece::At(Event::BodyEnd) => out.extend_from_slice(inj.body_last.as_bytes()),
+fn put(sink: &mut impl FnMut(&[u8]), inj: &Injections<'_>, p: Piece) {
+    let bytes = match p {
+        Piece::Bytes(b) => b,
+        Piece::At(Event::HeadStart) => inj.head_first.as_bytes(),
+        Piece::At(Event::HeadEnd) => inj.head_last.as_bytes(),
+        Piece::At(Event::BodyStart) => inj.body_first.as_bytes(),
+        Piece::At(Event::BodyEnd) => inj.body_last.as_bytes(),
+    };
+    if !bytes.is_empty() {
+        sink(bytes);
     }
 }
 
