@@ -38,6 +38,9 @@ impl Injections<'_> {
     }
 }
 
+static PLACEHOLDER_FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(PLACEHOLDER));
+
 /// Replaces `{version}` in a stream of chunks.
 #[derive(Debug)]
 pub struct VersionReplacer<'v> {
@@ -82,7 +85,7 @@ impl<'v> VersionReplacer<'v> {
             }
         }
         let mut last = 0;
-        for m in memchr::memmem::find_iter(chunk, pat) {
+        for m in PLACEHOLDER_FINDER.find_iter(chunk) {
             if m > last {
                 out(&chunk[last..m])?;
             }
