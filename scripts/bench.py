@@ -14,6 +14,9 @@ CPU time per request (user+sys from /proc/PID/stat over requests served); req/s 
 """
 
 import argparse
+import os as _os
+
+_os.environ.pop("NGINX", None)  # nginx reads inherited listen sockets from $NGINX
 import os
 import re
 import shutil

@@ -8,6 +8,9 @@ every answer carried a version of one of the two generations.
 """
 
 import argparse
+import os as _os
+
+_os.environ.pop("NGINX", None)  # nginx reads inherited listen sockets from $NGINX
 import os
 import re
 import shutil

@@ -61,6 +61,7 @@ STEP_SECTIONS = {
     "request", "reload", "more_headers", "error_code", "response_headers", "response_headers_like",
     "response_body", "response_body_like", "repeat", "during_reload", "reload_fails", "raw_request",
 }
+WRAPPER = []  # e.g. valgrind and its options (--wrapper)
 ALWAYS_BAD = [r"\[alert\]", r"\[crit\]", r"panicked", r"exited on signal", r"\[emerg\]"]
 
 
@@ -266,8 +267,8 @@ http {{
         return r.returncode, r.stderr
 
     def start(self):
-        self.proc = subprocess.Popen(self.cmd(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 10
+        self.proc = subprocess.Popen(WRAPPER + self.cmd(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + (120 if WRAPPER else 10)
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("nginx exited: " + self.proc.stderr.read().decode(errors="replace"))
@@ -300,7 +301,8 @@ http {{
         except OSError:
             return ""
 
-    def reload(self, yaml_text, expect_fail, timeout=15):
+    def reload(self, yaml_text, expect_fail, timeout=None):
+        timeout = timeout or (120 if WRAPPER else 15)
         old = self.workers()
         log_len = len(self.error_log())
         self.write("conf/gray.yaml", self.subst(yaml_text + "\n"))
@@ -316,7 +318,7 @@ http {{
                 if now and not (now & old):
                     return new_log
             time.sleep(0.02)
-        raise RuntimeError("reload did not complete")
+        raise RuntimeError("reload did not complete")  # (valgrind: raise the timeout)
 
     def start_origin(self):
         chunks = eval(self.block.sections["origin_chunks"])  # noqa: S307 - test data written by us
@@ -540,8 +542,10 @@ def main():
     ap.add_argument("--module", required=True)
     ap.add_argument("--label", default="")
     ap.add_argument("--filter", default="")
+    ap.add_argument("--wrapper", default="", help="command prefix for nginx, e.g. valgrind options")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
+    WRAPPER[:] = a.wrapper.split()
     passed = failed = 0
     for f in a.files:
         for b in parse(f):

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Per-request leak check: the nginx worker's RSS after 1,000 requests and after 100,000 more,
+over a mix of every path the module has (entry with injections, new users in percentage mode,
+sticky assets, the inline 404 entry, a skipped path). Equal RSS means nothing leaks per request.
+    scripts/leak-check   (wrapper: builds, installs wrk)
+"""
+import argparse
+import os as _os
+
+_os.environ.pop("NGINX", None)  # nginx reads inherited listen sockets from $NGINX
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+LUA = r"""
+local paths = {
+  {"/app1", "userid=00000002"}, {"/app1", ""}, {"/app1/js/app.js", "x-higress-tag=gray"},
+  {"/missing", ""}, {"/api/x", ""}, {"/pct/app1", ""},
+}
+local n = 0
+request = function()
+  n = n + 1
+  local p = paths[n % #paths + 1]
+  return wrk.format("GET", p[1], {["Cookie"] = p[2]})
+end
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nginx", required=True)
+    ap.add_argument("--module", required=True)
+    a = ap.parse_args()
+    prefix = tempfile.mkdtemp(prefix="fg-leak-")
+    for d in ("conf", "logs", "html/mfe/app1/base/js", "html/mfe/app1/gray/js"):
+        os.makedirs(os.path.join(prefix, d))
+    for v in ("base", "gray"):
+        with open(f"{prefix}/html/mfe/app1/{v}/index.html", "w") as f:
+            f.write("<html><head><title>{version}</title></head><body>" + "<p>{version}</p>" * 500 + "</body></html>")
+        with open(f"{prefix}/html/mfe/app1/{v}/js/app.js", "w") as f:
+            f.write("var v='%s';" % v)
+    common = """grayKey: userid
+rules: [{name: beta, grayKeyValue: ['00000002']}]
+baseDeployment: {version: base}
+rewrite:
+  indexRouting: {/app1: '/mfe/app1/{version}/index.html'}
+  fileRouting: {/app1/: '/mfe/app1/{version}'}
+html: '<html><head></head><body>inline {version}</body></html>'
+skippedPaths: ['/api/**']
+injection:
+  head: ['<meta v={version}>']
+  body: {first: ['<b>f</b>'], last: ['<b>l</b>']}
+  globalConfig: {enabled: true, value: '{"r": "{version}"}'}
+"""
+    with open(f"{prefix}/conf/rules.yaml", "w") as f:
+        f.write(common + "grayDeployments: [{name: beta, version: gray, enabled: true}]\n")
+    with open(f"{prefix}/conf/pct.yaml", "w") as f:
+        f.write(common.replace("/app1:", "/pct/app1:") + "grayDeployments: [{name: beta, version: gray, enabled: true, weight: 50}]\n")
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    user = "user root;" if os.geteuid() == 0 else ""
+    with open(f"{prefix}/conf/nginx.conf", "w") as f:
+        f.write(f"""load_module {os.path.abspath(a.module)};
+{user} worker_processes 1; daemon off; pid logs/nginx.pid; error_log logs/error.log warn;
+events {{ worker_connections 256; }}
+http {{ access_log off;
+  server {{ listen 127.0.0.1:{port};
+    location / {{ frontend_gray rules.yaml; root html; }}
+    location /pct/ {{ frontend_gray pct.yaml; root html; }}
+  }}
+}}""")
+    proc = subprocess.Popen([a.nginx, "-p", prefix + "/", "-c", "conf/nginx.conf"])
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        worker = None
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    if int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]) == proc.pid:
+                        worker = int(d)
+                except (OSError, ValueError, IndexError):
+                    pass
+
+        def rss():
+            return int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{worker}/status").read()).group(1))
+
+        script = os.path.join(prefix, "mix.lua")
+        with open(script, "w") as f:
+            f.write(LUA)
+
+        def load(seconds):
+            out = subprocess.run(["wrk", "-t1", "-c4", f"-d{seconds}s", "-s", script, f"http://127.0.0.1:{port}/"],
+                                 capture_output=True, text=True).stdout
+            return int(re.search(r"(\d+) requests in", out).group(1))
+
+        # about 1k requests, then twice more than 100k
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", port)
+        for i in range(1000):
+            c.request("GET", ["/app1", "/app1/js/app.js", "/missing", "/pct/app1"][i % 4],
+                      headers={"Cookie": "userid=00000002" if i % 8 == 0 else ""})
+            c.getresponse().read()
+        n1 = 1000
+        r1 = rss()
+        n2 = load(8)
+        r2 = rss()
+        n3 = load(8)
+        r3 = rss()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(prefix, ignore_errors=True)
+    print(f"worker RSS after {n1} requests: {r1} kB; after {n1 + n2}: {r2} kB; after {n1 + n2 + n3}: {r3} kB")
+    ok = r3 - r2 <= 64  # no growth between the second and third 100k (a few pages of allocator noise)
+    print("leak check: " + ("1 passed, 0 failed" if ok else "0 passed, 1 failed"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
