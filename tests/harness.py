@@ -7,7 +7,8 @@ A `.t` file holds blocks; each starts a fresh nginx (on 127.0.0.1, free ports) w
 loaded, runs its steps, checks the expectations and stops nginx by its PID. Sections of a
 block (`--- name` or `--- name: inline value`):
 
-  yaml [FILE]         the module's YAML, written to conf/FILE (default gray.yaml)
+  yaml [FILE]         the module's YAML, written to conf/FILE (default gray.yaml); `yaml eval`:
+                      a Python expression giving the text
   main_config         extra main-level directives
   http_config         extra http-level directives (an origin server, upstreams …)
   config              the body of the test server (`listen` is added)
@@ -85,6 +86,8 @@ def parse(path):
         if name == "response_body" and not evalflag and text:
             text += "\n"  # a body section's last line ends with a newline, as in Test::Nginx
         if name == "yaml":
+            if evalflag:
+                text = eval(text)  # noqa: S307 - test data written by us
             cur.files[arg or "gray.yaml"] = text + "\n"
         elif name in STEP_SECTIONS:
             target = cur.steps[-1] if cur.steps and name not in ("request", "reload", "raw_request") else None

@@ -160,3 +160,41 @@ location / { frontend_gray gray.yaml; return 200 "ok\n"; }
 GET /
 --- response_headers
 Set-Cookie: x-higress-tag=base; Max-Age=2147483647; Path=/; HttpOnly; Secure
+
+=== TEST 6: a very long allow-list (50,000 ids) loads and is looked up, not scanned
+--- yaml eval
+"grayKey: userid\nrules:\n- name: beta\n  grayKeyValue:\n" + "".join("  - 'user%d'\n" % i for i in range(50000)) + "baseDeployment: {version: base}\ngrayDeployments:\n- {name: beta, version: gray, enabled: true}\n"
+--- config
+location / { frontend_gray gray.yaml; return 200 "v=$gray_version\n"; }
+--- request
+GET /
+--- more_headers
+Cookie: userid=user49999
+--- response_body
+v=gray
+--- request
+GET /
+--- more_headers
+Cookie: userid=user50000
+--- response_body
+v=base
+
+=== TEST 7: control bytes in cookie values never reach a header (a NUL is refused by nginx itself)
+--- yaml
+baseDeployment: {version: base}
+grayDeployments:
+- {name: a, version: va, enabled: true, weight: 50}
+--- config
+location / { frontend_gray gray.yaml; return 200 "ok\n"; }
+--- request
+GET /
+--- more_headers eval
+b"Cookie: x-higress-uid=ab\x00cd\r\n"
+--- error_code: 400
+--- request
+GET /
+--- more_headers eval
+b"Cookie: x-higress-uid=ab\x01cd; x-higress-tag=va\x7f\r\n"
+--- error_code: 200
+--- response_headers_like
+Set-Cookie: ^x-higress-uid=[0-9a-f]{32}; Max-Age=31536000; Path=/; HttpOnly; Secure$
