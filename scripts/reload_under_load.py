@@ -174,7 +174,9 @@ http {{
     sock = re.search(r"Socket errors: (.*)", out)
     versions = {m.group(1): int(m.group(2)) for m in re.finditer(r"VERSION (\S+) (\d+)", out)}
     crashes = len(re.findall(r"exited on signal|\[alert\]|\[crit\]|panicked", log))
-    refused = len(re.findall(r"\[emerg\].*frontend_gray", log))
+    # the master's own refusal (the `-s reload` signaller logs one too where the default error
+    # log is a file)
+    refused = len(re.findall(r"\[emerg\] %d#\d+: .*frontend_gray" % proc.pid, log))
     print(f"{a.duration} s, {reloads} reloads (#{broken_at} with a broken YAML), {requests} requests")
     print(f"non-2xx: {non2xx}; socket errors: {sock.group(1) if sock else 0}; worker crashes/alerts: {crashes}; "
           f"broken YAML refused by `nginx -s reload`: {signaller_refused}, by the master on SIGHUP: {refused == 1}")
