@@ -14,29 +14,19 @@ CPU time per request (user+sys from /proc/PID/stat over requests served); req/s 
 """
 
 import argparse
-import os as _os
-
-_os.environ.pop("NGINX", None)  # nginx reads inherited listen sockets from $NGINX
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+from nginxproc import free_port, rss_kb, wait_listening, workers
+
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def spa_index(size, version_marker="{version}"):
@@ -161,25 +151,14 @@ class Server:
             f.write(text.replace(f"logs/{kind}", f"logs/{self.kind}"))
         self.proc = subprocess.Popen(["taskset", "-c", "0", nginx, "-p", prefix + "/", "-c", self.conf],
                                      stderr=subprocess.PIPE)
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
+        wait_listening(self.port, self.proc)
         self.worker = self.find_worker()
 
     def find_worker(self):
         for _ in range(100):
-            for d in os.listdir("/proc"):
-                if d.isdigit():
-                    try:
-                        with open(f"/proc/{d}/stat") as f:
-                            fields = f.read().rsplit(")", 1)[1].split()
-                        if int(fields[1]) == self.proc.pid:
-                            return int(d)
-                    except (OSError, ValueError, IndexError):
-                        pass
+            w = workers(self.proc.pid)
+            if w:
+                return w[0]
             time.sleep(0.02)
         raise RuntimeError(f"no worker for {self.kind}")
 
@@ -189,11 +168,7 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / TICK
 
     def rss_kb(self):
-        with open(f"/proc/{self.worker}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+        return rss_kb(self.worker)
 
     def stop(self):
         self.proc.send_signal(signal.SIGQUIT)
@@ -234,6 +209,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--conns", type=int, default=16)
     a = ap.parse_args()
+    a.nginx, a.module = os.path.abspath(a.nginx), os.path.abspath(a.module)  # nginx runs with -p <tmp>
     if shutil.which("wrk") is None:
         sys.exit("wrk not found")
 
@@ -243,12 +219,7 @@ def main():
     write_tree(prefix)
     gray = {"Cookie": "userid=00000002"}
     asset_cookie = {"Cookie": "x-higress-tag=gray"}
-    servers = {
-        "plain": Server(a.nginx, prefix, "plain", a.module),
-        "module": Server(a.nginx, prefix, "module", a.module),
-        "sub_filter": Server(a.nginx, prefix, "sub", a.module),
-        "module-pct": Server(a.nginx, prefix, "module", a.module, "pct.yaml"),
-    }
+    servers = {}
     # workload → contender → (server, path, headers, verify)
     inj = lambda b: b"window.__GRAY__" in b and b'gray-banner' in b and b"{version}" not in b
     workloads = {
@@ -272,6 +243,10 @@ def main():
         },
     }
     try:
+        servers["plain"] = Server(a.nginx, prefix, "plain", a.module)
+        servers["module"] = Server(a.nginx, prefix, "module", a.module)
+        servers["sub_filter"] = Server(a.nginx, prefix, "sub", a.module)
+        servers["module-pct"] = Server(a.nginx, prefix, "module", a.module, "pct.yaml")
         for wl, cs in workloads.items():
             for c, (srv, path, hdrs, verify) in cs.items():
                 st, h, b = fetch(servers[srv].port, path, hdrs)

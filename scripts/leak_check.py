@@ -5,17 +5,14 @@ sticky assets, the inline 404 entry, a skipped path). Equal RSS means nothing le
     scripts/leak-check   (wrapper: builds, installs wrk)
 """
 import argparse
-import os as _os
-
-_os.environ.pop("NGINX", None)  # nginx reads inherited listen sockets from $NGINX
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+from nginxproc import free_port, rss_kb, wait_listening, workers
 
 LUA = r"""
 local paths = {
@@ -61,7 +58,7 @@ injection:
         f.write(common + "grayDeployments: [{name: beta, version: gray, enabled: true}]\n")
     with open(f"{prefix}/conf/pct.yaml", "w") as f:
         f.write(common.replace("/app1:", "/pct/app1:") + "grayDeployments: [{name: beta, version: gray, enabled: true, weight: 50}]\n")
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    port = free_port()
     user = "user root;" if os.geteuid() == 0 else ""
     with open(f"{prefix}/conf/nginx.conf", "w") as f:
         f.write(f"""load_module {os.path.abspath(a.module)};
@@ -75,23 +72,11 @@ http {{ access_log off;
 }}""")
     proc = subprocess.Popen([a.nginx, "-p", prefix + "/", "-c", "conf/nginx.conf"])
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
-        worker = None
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    if int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]) == proc.pid:
-                        worker = int(d)
-                except (OSError, ValueError, IndexError):
-                    pass
+        wait_listening(port, proc)
+        worker = workers(proc.pid)[0]
 
         def rss():
-            return int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{worker}/status").read()).group(1))
+            return rss_kb(worker)
 
         script = os.path.join(prefix, "mix.lua")
         with open(script, "w") as f:

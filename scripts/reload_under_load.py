@@ -8,19 +8,16 @@ every answer carried a version of one of the two generations.
 """
 
 import argparse
-import os as _os
-
-_os.environ.pop("NGINX", None)  # nginx reads inherited listen sockets from $NGINX
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from nginxproc import free_port, wait_listening
 
 GEN = """grayKey: userid
 rules:
@@ -59,14 +56,6 @@ done = function(summary, latency, requests)
   for k, v in pairs(total) do io.write(string.format("VERSION %s %d\n", k, v)) end
 end
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def main():
@@ -132,12 +121,7 @@ http {{
     master_err = open(os.path.join(prefix, "logs/master.stderr"), "w")
     proc = subprocess.Popen(cmd, stderr=master_err)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
+        wait_listening(port, proc)
         wrk = subprocess.Popen(["wrk", "-t2", "-c32", f"-d{a.duration}s", "-s", os.path.join(prefix, "load.lua"),
                                 f"http://127.0.0.1:{port}/"], stdout=subprocess.PIPE, text=True)
         reloads, broken_at = 0, max(1, int(a.duration / a.interval) // 2)
