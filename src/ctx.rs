@@ -21,8 +21,9 @@ pub struct RequestCtx {
     pub cfg: &'static GrayConfig,
     /// `None`: the module looked at the request and left it alone.
     pub decision: Option<Decision<'static>>,
-    /// The body filter's state, set by the header filter of an entry response.
-    pub body: UnsafeCell<Option<Box<crate::body::BodyState>>>,
+    /// The body filter's state, set by the header filter of an entry response (in the request
+    /// pool with the rest of the context).
+    pub body: UnsafeCell<Option<crate::body::BodyState>>,
 }
 
 impl RequestCtx {
@@ -37,7 +38,7 @@ impl RequestCtx {
     /// The body state. nginx runs a request's filters on one thread, one at a time; callers
     /// must not hold the reference across a call back into the filter chain.
     #[allow(clippy::mut_from_ref)]
-    pub fn body(&self) -> &mut Option<Box<crate::body::BodyState>> {
+    pub fn body(&self) -> &mut Option<crate::body::BodyState> {
         // SAFETY: see above
         unsafe { &mut *self.body.get() }
     }

@@ -39,7 +39,7 @@ extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
     guard((), || {
         // SAFETY: nginx passes a live request
         let r = unsafe { &mut *r };
-        if r.main != r as *mut _ {
+        if !core::ptr::eq(r.main, r) {
             return;
         }
         let Some(c) = ctx::get(r) else { return };
@@ -89,10 +89,10 @@ fn entry_response(
             set_content_type_html(r);
             clear_length(r);
             if r.header_only() == 0 {
-                *c.body() = Some(Box::new(BodyState::new(
+                *c.body() = Some(BodyState::new(
                     Mode::Subrequest(uri),
                     EntryRewriter::new(d.version, Injections::default()),
-                )));
+                ));
             }
             return Some(());
         }
@@ -119,18 +119,17 @@ fn entry_response(
     let headers = NgxHeaders {
         list: &r.headers_in.headers,
     };
+    // SAFETY (both): the request pool outlives the request's body filter calls
     let mut scratch = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
+    let mut script = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
+    global_config_script(cfg, d.version, &headers, &mut scratch, &mut script);
     let inj = Injections {
-        head_first: global_config_script(cfg, d.version, &headers, &mut scratch)
-            .unwrap_or_default(),
+        head_first: script.leak(),
         head_last: &d.deployment.inject.head,
         body_first: &d.deployment.inject.body_first,
         body_last: &d.deployment.inject.body_last,
     };
-    *c.body() = Some(Box::new(BodyState::new(
-        mode,
-        EntryRewriter::new(d.version, inj),
-    )));
+    *c.body() = Some(BodyState::new(mode, EntryRewriter::new(d.version, inj)));
     clear_length(r);
     clear_validators(r);
     // the body must come in memory buffers, not as file pieces for sendfile

@@ -47,7 +47,7 @@ extern "C" fn rewrite_phase_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
 }
 
 fn handle(r: &mut ngx_http_request_t) {
-    if r.main != r as *mut _ {
+    if !core::ptr::eq(r.main, r) {
         return; // subrequests are never acted on
     }
     let Some(lcf) = Module::location_conf(&*r) else {

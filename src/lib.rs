@@ -6,7 +6,7 @@
 //! - `filter.rs`     — the header filter of entry responses (cookies, Cache-Control, 404s);
 //! - `body.rs`       — the body filter: streams entry pages through the HTML rewriter;
 //! - `variables.rs`  — `$gray_version`, `$gray_backend_version`, `$gray_deployment`,
-//!                     `$gray_uid`, `$gray_host`;
+//!   `$gray_uid`, `$gray_host`;
 //! - `ctx.rs`        — the per-request context, kept across internal redirects;
 //! - `headers.rs`    — reading and writing nginx header lists;
 //! - `ffi_guard.rs`  — no panic crosses into nginx.

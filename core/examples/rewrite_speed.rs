@@ -1,4 +1,6 @@
-//! Throughput of the entry-page rewriter alone: cargo run --release --example rewrite_speed -p frontend-gray-core
+//! Throughput of the entry-page rewriter alone:
+//!   cargo run --release --example rewrite_speed -p frontend-gray-core [none] [PAGE_FILE]
+//! (a generated 300 KB page unless a file is given; `none`: no injections, only `{version}`)
 use frontend_gray_core::html::{EntryRewriter, Injections};
 use std::time::Instant;
 
@@ -16,6 +18,9 @@ fn main() {
     }
     page.push_str("</body></html>");
     let mode = std::env::args().nth(1).unwrap_or_default();
+    if let Some(file) = std::env::args().nth(2) {
+        page = std::fs::read_to_string(file).expect("a page");
+    }
     let n = 300;
     let t = Instant::now();
     let mut total = 0;
@@ -24,7 +29,7 @@ fn main() {
             Injections::default()
         } else {
             Injections {
-                head_first: String::new(),
+                head_first: b"",
                 head_last: "<script>h</script>",
                 body_first: "<div></div>",
                 body_last: "<script>l</script>",

@@ -211,40 +211,31 @@ pub fn with_user_id<H: RequestHeaders, A: Allocator, R>(
     }
 }
 
-/// The global-config script of SPEC §6 for this user, `None` when not configured:
+/// Appends the global-config script of SPEC §6 for this user to `out`; `false` (nothing
+/// appended) when it is not configured:
 /// `var KEY = {FEATURE_KEY: {"rule": true|false, …}, <value without its outer braces>}`,
-/// each flag the rule match of SPEC §4.6.
-pub fn global_config_script<H: RequestHeaders, A: Allocator>(
+/// each flag the rule match of SPEC §4.6. Everything but the flags and the version was
+/// formatted at configuration time.
+pub fn global_config_script<H: RequestHeaders, A: Allocator, B: Allocator>(
     cfg: &GrayConfig,
     version: &str,
     h: &H,
     scratch: &mut Vec<u8, A>,
-) -> Option<String> {
-    let gc = cfg.injection.global_config.as_ref()?;
-    let mut s = format!("<script>var {} = {{{}: {{", gc.key, gc.feature_key);
+    out: &mut Vec<u8, B>,
+) -> bool {
+    let Some(gc) = cfg.injection.global_config.as_ref() else {
+        return false;
+    };
+    out.extend_from_slice(gc.open.as_bytes());
     with_user_id(cfg, h, scratch, |user| {
-        for (i, rule) in cfg.rules.iter().enumerate() {
-            if i > 0 {
-                s.push_str(", ");
-            }
-            s.push_str(&crate::html::js_string(&rule.name));
-            s.push_str(if rule_matches(rule, user, h) {
-                ": true"
-            } else {
-                ": false"
-            });
+        for (rule, key) in cfg.rules.iter().zip(&gc.rule_keys) {
+            out.extend_from_slice(key.as_bytes());
+            let on = rule_matches(rule, user, h);
+            out.extend_from_slice(if on { b"true" } else { b"false" });
         }
     });
-    s.push('}');
-    if !gc.value_inner.is_empty() {
-        s.push_str(", ");
-        s.push_str(
-            &gc.value_inner
-                .replace(crate::template::PLACEHOLDER, version),
-        );
-    }
-    s.push_str("};</script>");
-    Some(s)
+    gc.close.render_into(version, out);
+    true
 }
 
 #[cfg(test)]

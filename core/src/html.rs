@@ -20,7 +20,7 @@ use crate::template::PLACEHOLDER;
 #[derive(Debug, Clone, Default)]
 pub struct Injections<'a> {
     /// The global-config script, first in `<head>` (may be empty).
-    pub head_first: String,
+    pub head_first: &'a [u8],
     /// `injection.head`, before `</head>`.
     pub head_last: &'a str,
     /// The localStorage script and `injection.body.first`, right after `<body …>`.
@@ -136,6 +136,21 @@ impl<'h> EntryRewriter<'h> {
         }
     }
 
+    /// Where the pieces come from besides the input chunk: the version, the snippets and the
+    /// placeholder — memory that stays put and unchanged while the rewriter lives, so that a
+    /// caller may point at it instead of copying. Any other piece (a few bytes held back across
+    /// a chunk boundary) lives in the rewriter's scratch space and is valid only in the call.
+    pub fn stable_parts(&self) -> [&[u8]; 6] {
+        [
+            self.replacer.version,
+            self.inj.head_first,
+            self.inj.head_last.as_bytes(),
+            self.inj.body_first.as_bytes(),
+            self.inj.body_last.as_bytes(),
+            PLACEHOLDER.as_bytes(),
+        ]
+    }
+
     pub fn write(&mut self, chunk: &[u8], sink: &mut impl FnMut(&[u8])) {
         let (scanner, inj) = (&mut self.scanner, &self.inj);
         let _ = self
@@ -167,7 +182,7 @@ impl<'h> EntryRewriter<'h> {
 fn put(sink: &mut impl FnMut(&[u8]), inj: &Injections<'_>, p: Piece) {
     let bytes = match p {
         Piece::Bytes(b) => b,
-        Piece::At(Event::HeadStart) => inj.head_first.as_bytes(),
+        Piece::At(Event::HeadStart) => inj.head_first,
         Piece::At(Event::HeadEnd) => inj.head_last.as_bytes(),
         Piece::At(Event::BodyStart) => inj.body_first.as_bytes(),
         Piece::At(Event::BodyEnd) => inj.body_last.as_bytes(),

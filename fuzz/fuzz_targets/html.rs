@@ -5,7 +5,7 @@ use frontend_gray_core::html::{EntryRewriter, Injections};
 use libfuzzer_sys::fuzz_target;
 
 fn run(page: &[u8], cuts: &[usize]) -> Vec<u8> {
-    let inj = Injections { head_first: "<GC>".into(), head_last: "<HL>", body_first: "<BF>", body_last: "<BL>" };
+    let inj = Injections { head_first: b"<GC>", head_last: "<HL>", body_first: "<BF>", body_last: "<BL>" };
     let mut rw = EntryRewriter::new("V1", inj);
     let mut out = Vec::new();
     let mut sink = |b: &[u8]| out.extend_from_slice(b);

@@ -156,6 +156,14 @@ pub struct GlobalConfig {
     pub feature_key: String,
     /// `value` without its outer braces (may be empty).
     pub value_inner: String,
+    /// The script, cut at configuration time around what varies per request:
+    /// `<script>var KEY = {FEATURE_KEY: {` …
+    pub open: String,
+    /// … per rule, in the order of `rules`, `"name": ` (after `, ` but the first) and the
+    /// rule's match, `true` or `false` …
+    pub rule_keys: Vec<String>,
+    /// … and `}, VALUE};</script>`, with `{version}` slots.
+    pub close: Template,
 }
 
 impl GrayConfig {
@@ -559,7 +567,23 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
                     "must not contain \"</\"",
                 ));
             }
+            let rule_keys = rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let sep = if i > 0 { ", " } else { "" };
+                    format!("{sep}{}: ", crate::html::js_string(&r.name))
+                })
+                .collect();
+            let value = if inner.is_empty() {
+                String::new()
+            } else {
+                format!(", {inner}")
+            };
             Some(GlobalConfig {
+                open: format!("<script>var {key} = {{{feature_key}: {{"),
+                rule_keys,
+                close: Template::new(&format!("}}{value}}};</script>")),
                 key,
                 feature_key,
                 value_inner: inner,

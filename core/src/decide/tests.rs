@@ -442,20 +442,40 @@ fn global_config_feature_map() {
     ))
     .unwrap();
     let mut scratch = Vec::new();
-    let s =
-        global_config_script(&c, "gray", &Req::cookie("userid=00000002"), &mut scratch).unwrap();
+    let script = |version, req: &Req| {
+        let mut out = Vec::new();
+        let mut scratch = Vec::new();
+        global_config_script(&c, version, req, &mut scratch, &mut out)
+            .then(|| String::from_utf8(out.to_vec()).unwrap())
+    };
     assert_eq!(
-        s,
+        script("gray", &Req::cookie("userid=00000002")).unwrap(),
         r#"<script>var CFG = {FEAT: {"inner-user": false, "beta-user": true}, "release": "gray", "n": 1};</script>"#
     );
-    let s =
-        global_config_script(&c, "base", &Req::cookie("userid=00000001"), &mut scratch).unwrap();
     assert_eq!(
-        s,
+        script("base", &Req::cookie("userid=00000001")).unwrap(),
         r#"<script>var CFG = {FEAT: {"inner-user": true, "beta-user": false}, "release": "base", "n": 1};</script>"#
     );
     let plain = GrayConfig::from_yaml(RULES).unwrap();
-    assert!(global_config_script(&plain, "v", &Req::default(), &mut scratch).is_none());
+    let mut out = Vec::new();
+    assert!(!global_config_script(
+        &plain,
+        "v",
+        &Req::default(),
+        &mut scratch,
+        &mut out
+    ));
+    assert!(out.is_empty());
+    // no value: the feature map alone
+    let c = GrayConfig::from_yaml(&format!(
+        "{RULES}injection:\n  globalConfig: {{enabled: true}}\n"
+    ))
+    .unwrap();
+    global_config_script(&c, "v", &Req::default(), &mut scratch, &mut out);
+    assert_eq!(
+        String::from_utf8(out.to_vec()).unwrap(),
+        r#"<script>var HIGRESS_CONSOLE_CONFIG = {FEATURE_STATUS: {"inner-user": false, "beta-user": false}};</script>"#
+    );
 }
 
 #[test]

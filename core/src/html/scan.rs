@@ -15,13 +15,35 @@
 /// Bytes after a `<` needed to classify it: `</noframes` plus one delimiter.
 const LOOKAHEAD: usize = 12;
 
+/// Bytes of a new chunk joined to held-back ones (more than [`LOOKAHEAD`], so that a held `<`
+/// is settled in one step).
+const JOIN: usize = 64;
+
+/// Most bytes ever held back: a `<` and fewer than [`LOOKAHEAD`] after it (`</` and less than a
+/// raw-text element name and a delimiter, or the last two bytes of a comment, are shorter).
+const HOLD: usize = LOOKAHEAD;
+
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
 /// Searchers built once (building one per call cost 4 % of an entry request).
-static END_TAG_OPEN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"</"));
 static COMMENT_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"-->"));
+
+/// The first `</` in `s`: `<` is rare in script and style text, so a `memchr` for it beats a
+/// two-byte `memmem` there.
+fn end_tag_open(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(k) = memchr::memchr(b'<', &s[from..]) {
+        let p = from + k;
+        match s.get(p + 1) {
+            Some(b'/') => return Some(p),
+            Some(_) => from = p + 1,
+            None => return None,
+        }
+    }
+    None
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -131,7 +153,9 @@ pub struct Scanner {
     state: State,
     head: Phase,
     body: Phase,
-    carry: Vec<u8>,
+    /// Bytes held back from the previous chunk (`carry[..held]`).
+    carry: [u8; HOLD],
+    held: usize,
 }
 
 impl Default for Scanner {
@@ -140,7 +164,8 @@ impl Default for Scanner {
             state: State::Data,
             head: Phase::Before,
             body: Phase::Before,
-            carry: Vec::new(),
+            carry: [0; HOLD],
+            held: 0,
         }
     }
 }
@@ -173,25 +198,53 @@ impl Scanner {
         self.body != Phase::Before
     }
 
-    pub fn feed(&mut self, chunk: &[u8], f: &mut impl FnMut(Piece)) {
-        if self.carry.is_empty() {
-            let used = self.scan(chunk, false, f);
-            self.carry.extend_from_slice(&chunk[used..]);
-        } else {
-            // a `<` held back from the previous chunk: examine it with the new bytes
-            let mut joined = std::mem::take(&mut self.carry);
-            joined.extend_from_slice(chunk);
-            let used = self.scan(&joined, false, f);
-            self.carry = joined.split_off(used);
+    /// Pieces of page bytes borrow from `chunk`, except around a held-back `<`: that is joined
+    /// with the next few bytes only ([`JOIN`]), so the rest of the chunk still comes out as
+    /// slices of it (which a caller may send without copying). Nothing is allocated.
+    pub fn feed(&mut self, mut chunk: &[u8], f: &mut impl FnMut(Piece)) {
+        while self.held > 0 && !chunk.is_empty() {
+            // bytes held back from the previous chunk: examine them with the next ones
+            let take = chunk.len().min(JOIN);
+            let mut joined = [0u8; HOLD + JOIN];
+            let n = self.held + take;
+            joined[..self.held].copy_from_slice(&self.carry[..self.held]);
+            joined[self.held..n].copy_from_slice(&chunk[..take]);
+            self.held = 0;
+            let used = self.scan(&joined[..n], false, f);
+            let left = n - used;
+            if left <= take {
+                // what is held again lies in the chunk: scan it from there
+                chunk = &chunk[take - left..];
+            } else {
+                self.hold(&joined[used..n], f);
+                chunk = &chunk[take..];
+            }
         }
+        if !chunk.is_empty() {
+            let used = self.scan(chunk, false, f);
+            self.hold(&chunk[used..], f);
+        }
+    }
+
+    fn hold(&mut self, rest: &[u8], f: &mut impl FnMut(Piece)) {
+        debug_assert!(rest.len() <= HOLD, "held {} bytes", rest.len());
+        // never more than HOLD by construction; should that ever fail, pass the excess on
+        // rather than lose it
+        let (out, keep) = rest.split_at(rest.len().saturating_sub(HOLD));
+        if !out.is_empty() {
+            f(Piece::Bytes(out));
+        }
+        self.carry[..keep.len()].copy_from_slice(keep);
+        self.held = keep.len();
     }
 
     /// The end of the page: held-back bytes are released, and `BodyEnd` fires at the very end
     /// when the body was opened but never closed (`</body>` is optional in HTML).
     pub fn finish(&mut self, f: &mut impl FnMut(Piece)) {
-        let rest = std::mem::take(&mut self.carry);
-        let used = self.scan(&rest, true, f);
-        debug_assert_eq!(used, rest.len());
+        let rest = self.carry;
+        let n = std::mem::take(&mut self.held);
+        let used = self.scan(&rest[..n], true, f);
+        debug_assert_eq!(used, n);
         if self.body == Phase::Open {
             self.body = Phase::Closed;
             f(Piece::At(Event::BodyEnd));
@@ -396,7 +449,7 @@ impl Scanner {
                     let name = kind.name();
                     let mut found = None;
                     let mut from = i;
-                    while let Some(k) = END_TAG_OPEN.find(&d[from..]) {
+                    while let Some(k) = end_tag_open(&d[from..]) {
                         let p = from + k;
                         let rest = &d[p + 2..];
                         if rest.len() < name.len() + 1 && !last {

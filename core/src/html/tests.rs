@@ -2,7 +2,7 @@ use super::*;
 
 fn inj() -> Injections<'static> {
     Injections {
-        head_first: "<script>GC</script>".into(),
+        head_first: b"<script>GC</script>",
         head_last: "<meta name=h>",
         body_first: "<i>first</i>",
         body_last: "<i>last</i>",
