@@ -117,7 +117,8 @@ http {{
         listen 127.0.0.1:{port} reuseport;
 """
     if kind == "plain":
-        body = "        location / { root html; }\n"
+        # /nosendfile/: the same files read into memory and written, as any body filter must
+        body = "        location / { root html; }\n        location /nosendfile/ { alias html/; sendfile off; }\n"
     elif kind == "module":
         body = """        location / { frontend_gray rules.yaml; root html; }
 """
@@ -229,11 +230,13 @@ def main():
         },
         "entry 30 KB (gray user)": {
             "plain": ("plain", "/mfe/app1/gray/index.html", {}, lambda s, h, b: b"{version}" in b),
+            "plain, sendfile off": ("plain", "/nosendfile/mfe/app1/gray/index.html", {}, lambda s, h, b: b"{version}" in b),
             "module": ("module", "/app1", gray, lambda s, h, b: inj(b) and b'content="gray"' in b and "x-higress-tag=gray" in h.get("Set-Cookie", "")),
             "sub_filter": ("sub_filter", "/mfe/app1/gray/index.html", {}, lambda s, h, b: inj(b) and b'content="gray"' in b),
         },
         "entry 300 KB (gray user)": {
             "plain": ("plain", "/mfe/app1/gray/big.html", {}, lambda s, h, b: len(b) > 300_000),
+            "plain, sendfile off": ("plain", "/nosendfile/mfe/app1/gray/big.html", {}, lambda s, h, b: len(b) > 300_000),
             "module": ("module", "/big", gray, lambda s, h, b: inj(b) and b'content="gray"' in b),
             "sub_filter": ("sub_filter", "/mfe/app1/gray/big.html", {}, lambda s, h, b: inj(b)),
         },

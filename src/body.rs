@@ -1,7 +1,9 @@
 //! The body filter of HTML entry pages (SPEC §6): each incoming buffer goes through the
-//! request's [`EntryRewriter`] and what it emits leaves at once, in buffers of the request pool
-//! that are recycled as soon as the next filters have sent them (`ngx_chain_update_chains`),
-//! so a 50 MB page needs no more memory than a 50 KB one.
+//! request's [`EntryRewriter`] and what it emits leaves at once — mostly as buffers that point
+//! into the incoming one (released to its producer once sent), the injected snippets and the
+//! version by reference too, the rest copied into pool buffers that are reused as soon as they
+//! have been sent — so a 50 MB page needs no more memory than a 50 KB one, and the page's
+//! bytes are not copied on the way.
 //!
 //! Two variants replace the body of a 404 entry instead: the inline `html` (status 200, run
 //! through the same rewriter) and `rewrite.notFoundUri` (status 404, its content fetched by a
@@ -15,17 +17,16 @@ use core::ptr;
 use frontend_gray_core::html::EntryRewriter;
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_alloc_chain_link, ngx_buf_t, ngx_chain_get_free_buf, ngx_chain_t, ngx_chain_update_chains,
-    ngx_http_output_body_filter_pt, ngx_http_request_t, ngx_http_send_special, ngx_http_subrequest,
-    ngx_http_top_body_filter, ngx_int_t, ngx_palloc, ngx_pcalloc, ngx_str_t, NGX_HTTP_LAST,
-    NGX_LOG_ERR,
+    ngx_buf_t, ngx_chain_get_free_buf, ngx_chain_t, ngx_http_output_body_filter_pt,
+    ngx_http_request_t, ngx_http_send_special, ngx_http_subrequest, ngx_http_top_body_filter,
+    ngx_int_t, ngx_palloc, ngx_str_t, NGX_HTTP_LAST, NGX_LOG_ERR,
 };
 use ngx::ngx_log_error;
 
 use crate::ctx;
 use crate::ffi_guard::guard;
 
-/// Size of the output buffers (the rewriter's output is split into these).
+/// Size of the buffers that copied bytes go into.
 const BUF_SIZE: usize = 16 * 1024;
 
 static mut NEXT_BODY_FILTER: ngx_http_output_body_filter_pt = None;
@@ -58,7 +59,14 @@ pub enum Mode {
 pub struct BodyState {
     pub mode: Mode,
     pub rewriter: EntryRewriter<'static>,
+    /// Address ranges of the memory the rewriter's pieces may come from that outlives the
+    /// request's buffers: the version, the snippets (configuration and request pool).
+    stable: [(usize, usize); 6],
+    /// Sent buffers of this module, for reuse: `free` own a block of [`BUF_SIZE`] bytes,
+    /// `free_bare` point at memory of others (or are special).
     free: *mut ngx_chain_t,
+    free_bare: *mut ngx_chain_t,
+    /// Buffers handed to the next filter and not yet sent, in order.
     busy: *mut ngx_chain_t,
     /// The last buffer went out: pass anything after it through.
     done: bool,
@@ -66,10 +74,16 @@ pub struct BodyState {
 
 impl BodyState {
     pub fn new(mode: Mode, rewriter: EntryRewriter<'static>) -> Self {
+        let stable = rewriter.stable_parts().map(|p| {
+            let r = p.as_ptr_range();
+            (r.start as usize, r.end as usize)
+        });
         BodyState {
             mode,
             rewriter,
+            stable,
             free: ptr::null_mut(),
+            free_bare: ptr::null_mut(),
             busy: ptr::null_mut(),
             done: false,
         }
@@ -77,12 +91,25 @@ impl BodyState {
 }
 
 /// The output chain being built for one call of the filter.
+///
+/// The rewritten page is mostly the input page, so most pieces are *referenced*: a buffer of
+/// ours points into the input buffer, and the input buffer is marked consumed only once that
+/// buffer has been sent (its `shadow`, released in [`release_sent`]) — how nginx's own
+/// sub_filter hands bytes on. Pieces from the version and the snippets are referenced too; the
+/// few bytes the rewriter held back across a chunk boundary are copied into pool buffers.
 struct Out {
     pool: *mut ngx::ffi::ngx_pool_t,
     head: *mut ngx_chain_t,
     tail: *mut *mut ngx_chain_t,
-    /// The buffer being filled (the last link of the chain), if it has room.
-    cur: *mut ngx_buf_t,
+    /// The last buffer linked.
+    last: *mut ngx_buf_t,
+    /// `last` is a copy buffer that may take more bytes.
+    filling: bool,
+    /// The input buffer being rewritten, and its bytes' address range.
+    input: *mut ngx_buf_t,
+    input_range: (usize, usize),
+    /// Some output points into `input`.
+    uses_input: bool,
 }
 
 impl Out {
@@ -91,7 +118,11 @@ impl Out {
             pool,
             head: ptr::null_mut(),
             tail: ptr::null_mut(),
-            cur: ptr::null_mut(),
+            last: ptr::null_mut(),
+            filling: false,
+            input: ptr::null_mut(),
+            input_range: (0, 0),
+            uses_input: false,
         }
     }
 
@@ -105,15 +136,68 @@ impl Out {
                 *self.tail = cl;
             }
             self.tail = &mut (*cl).next;
+            self.last = (*cl).buf;
+        }
+        self.filling = false;
+    }
+
+    /// A zeroed buffer of ours (recycled or new) that owns no memory.
+    fn bare(&mut self, free_bare: &mut *mut ngx_chain_t) -> Option<*mut ngx_buf_t> {
+        // SAFETY: request pool; a recycled buffer is ours and sent
+        unsafe {
+            let cl = ngx_chain_get_free_buf(self.pool, free_bare);
+            if cl.is_null() {
+                return None;
+            }
+            let b = (*cl).buf;
+            ptr::write_bytes(b, 0, 1);
+            (*b).tag = tag();
+            self.link(cl);
+            Some(b)
         }
     }
 
+    /// Hands on one piece of the rewritten page.
+    fn put(&mut self, st: &mut Bufs, stable: &[(usize, usize)], data: &[u8]) -> Option<()> {
+        if data.is_empty() {
+            return Some(());
+        }
+        let (a, e) = (data.as_ptr() as usize, data.as_ptr() as usize + data.len());
+        let from_input = self.input_range.0 <= a && e <= self.input_range.1;
+        if !from_input && !stable.iter().any(|&(s, t)| s <= a && e <= t) {
+            return self.copy(st.free, data);
+        }
+        self.uses_input |= from_input;
+        // SAFETY: `last` is a buffer of ours in this chain; data outlives the buffer (the
+        // input until released, the rest until the request ends)
+        unsafe {
+            let l = self.last;
+            if !self.filling
+                && !l.is_null()
+                && (*l).memory() != 0
+                && (*l).shadow.is_null()
+                && (*l).last as usize == a
+            {
+                (*l).last = (*l).last.add(data.len()); // contiguous with the previous piece
+                return Some(());
+            }
+            let b = self.bare(st.free_bare)?;
+            (*b).pos = data.as_ptr() as *mut u8;
+            (*b).last = (*b).pos.add(data.len());
+            (*b).set_memory(1);
+            // as the producer's own buffers: send promptly, the producer wants them back
+            (*b).set_recycled(1);
+        }
+        Some(())
+    }
+
     /// Copies `data` into recycled (or new) pool buffers of this module.
-    fn write(&mut self, free: &mut *mut ngx_chain_t, mut data: &[u8]) -> Option<()> {
+    fn copy(&mut self, free: &mut *mut ngx_chain_t, mut data: &[u8]) -> Option<()> {
         while !data.is_empty() {
-            // SAFETY: cur is one of our temporary buffers with start..end allocated
+            // SAFETY: `last`, when filling, is one of our temporary buffers with start..end
+            // allocated
             unsafe {
-                if self.cur.is_null() || (*self.cur).last == (*self.cur).end {
+                if !self.filling || (*self.last).last == (*self.last).end {
                     let cl = ngx_chain_get_free_buf(self.pool, free);
                     if cl.is_null() {
                         return None;
@@ -133,9 +217,9 @@ impl Out {
                     (*b).set_recycled(1);
                     (*b).tag = tag();
                     self.link(cl);
-                    self.cur = b;
+                    self.filling = true;
                 }
-                let b = self.cur;
+                let b = self.last;
                 let room = (*b).end.offset_from((*b).last) as usize;
                 let n = room.min(data.len());
                 ptr::copy_nonoverlapping(data.as_ptr(), (*b).last, n);
@@ -146,25 +230,100 @@ impl Out {
         Some(())
     }
 
-    /// Appends an empty special buffer (`last_buf` or `flush`).
-    fn special(&mut self, last: bool) -> Option<()> {
-        // SAFETY: pool allocations, zeroed
+    /// Starts on input buffer `b`, whose bytes are in memory.
+    fn begin_input(&mut self, b: *mut ngx_buf_t) {
+        // SAFETY: a live buffer with pos..last in memory
+        let (p, l) = unsafe { ((*b).pos as usize, (*b).last as usize) };
+        self.input = b;
+        self.input_range = (p, l);
+        self.uses_input = false;
+    }
+
+    /// Done with the current input buffer: consumed now when nothing points into it, else
+    /// when the last buffer that does has been sent.
+    fn end_input(&mut self, st: &mut Bufs) -> Option<()> {
+        let b = core::mem::replace(&mut self.input, ptr::null_mut());
+        self.input_range = (0, 0);
+        if b.is_null() {
+            return Some(());
+        }
+        // SAFETY: b is the live input buffer; `last` a buffer of ours in this chain
         unsafe {
-            let b = ngx_pcalloc(self.pool, core::mem::size_of::<ngx_buf_t>()) as *mut ngx_buf_t;
-            let cl = ngx_alloc_chain_link(self.pool);
-            if b.is_null() || cl.is_null() {
-                return None;
+            if !self.uses_input {
+                (*b).pos = (*b).last;
+                return Some(());
             }
+            let l = if !self.filling && (*self.last).shadow.is_null() {
+                self.last
+            } else {
+                let s = self.bare(st.free_bare)?;
+                (*s).set_sync(1);
+                s
+            };
+            (*l).shadow = b;
+        }
+        Some(())
+    }
+
+    /// Appends an empty special buffer (`last_buf` or `flush`).
+    fn special(&mut self, st: &mut Bufs, last: bool) -> Option<()> {
+        let b = self.bare(st.free_bare)?;
+        // SAFETY: a zeroed buffer of ours
+        unsafe {
             if last {
                 (*b).set_last_buf(1);
             } else {
                 (*b).set_flush(1);
             }
-            (*cl).buf = b;
-            self.link(cl);
-            self.cur = ptr::null_mut();
         }
         Some(())
+    }
+}
+
+/// The free lists of [`BodyState`], borrowed apart from its rewriter.
+struct Bufs<'a> {
+    free: &'a mut *mut ngx_chain_t,
+    free_bare: &'a mut *mut ngx_chain_t,
+}
+
+/// Moves `out` to the end of `busy`, then takes the sent buffers (empty ones) off its front,
+/// in order: a sent buffer's shadow — an input buffer it was the last to point into — is
+/// marked consumed for its producer, and the buffer goes back to its free list.
+///
+/// # Safety
+/// All links are this module's, from the request pool.
+unsafe fn release_sent(st: &mut BodyState, out: *mut ngx_chain_t) {
+    unsafe {
+        if !out.is_null() {
+            let mut t = &mut st.busy as *mut *mut ngx_chain_t;
+            while !(*t).is_null() {
+                t = &mut (**t).next;
+            }
+            *t = out;
+        }
+        while !st.busy.is_null() {
+            let cl = st.busy;
+            let b = (*cl).buf;
+            let in_memory = (*b).temporary() != 0 || (*b).memory() != 0 || (*b).mmap() != 0;
+            if in_memory && (*b).pos != (*b).last {
+                break; // not sent yet
+            }
+            if !(*b).shadow.is_null() {
+                let s = (*b).shadow;
+                (*s).pos = (*s).last;
+                (*b).shadow = ptr::null_mut();
+            }
+            st.busy = (*cl).next;
+            if (*b).temporary() != 0 && !(*b).start.is_null() {
+                (*b).pos = (*b).start;
+                (*b).last = (*b).start;
+                (*cl).next = st.free;
+                st.free = cl;
+            } else {
+                (*cl).next = st.free_bare;
+                st.free_bare = cl;
+            }
+        }
     }
 }
 
@@ -196,6 +355,7 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
     let mut last = false;
     let mut flush = false;
     let mut ok = true; // no allocation failed
+    let rewrite = matches!(st.mode, Mode::Rewrite);
     let mut cl = input;
     while !cl.is_null() {
         // SAFETY: nginx chains hold valid buffers; memory buffers span pos..last
@@ -203,15 +363,24 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
             let b = (*cl).buf;
             if (*b).temporary() != 0 || (*b).memory() != 0 || (*b).mmap() != 0 {
                 let len = (*b).last.offset_from((*b).pos) as usize;
-                if len > 0 {
-                    if let Mode::Rewrite = st.mode {
-                        let data = core::slice::from_raw_parts((*b).pos, len);
-                        let (free, ok) = (&mut st.free, &mut ok);
-                        st.rewriter
-                            .write(data, &mut |o| *ok &= out.write(free, o).is_some());
-                    }
+                if len > 0 && rewrite {
+                    out.begin_input(b);
+                    let data = core::slice::from_raw_parts((*b).pos, len);
+                    let BodyState {
+                        rewriter,
+                        stable,
+                        free,
+                        free_bare,
+                        ..
+                    } = &mut *st;
+                    let mut bufs = Bufs { free, free_bare };
+                    rewriter.write(data, &mut |o| {
+                        ok &= out.put(&mut bufs, stable, o).is_some();
+                    });
+                    ok &= out.end_input(&mut bufs).is_some();
+                } else {
+                    (*b).pos = (*b).last; // dropped (or empty)
                 }
-                (*b).pos = (*b).last;
             }
             if (*b).in_file() != 0 {
                 (*b).file_pos = (*b).file_last;
@@ -232,41 +401,47 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
     }
     let mut subrequest = None;
     if last {
-        match st.mode {
+        let BodyState {
+            rewriter,
+            stable,
+            free,
+            free_bare,
+            mode,
+            ..
+        } = &mut *st;
+        let mut bufs = Bufs { free, free_bare };
+        let mut put = |o: &[u8]| ok &= out.put(&mut bufs, stable, o).is_some();
+        match mode {
             Mode::Rewrite => {}
-            Mode::InlineHtml(html) => {
-                let (free, ok) = (&mut st.free, &mut ok);
-                st.rewriter.write(html.as_bytes(), &mut |o| {
-                    *ok &= out.write(free, o).is_some()
-                });
-            }
-            Mode::Subrequest(uri) => subrequest = Some(uri),
+            Mode::InlineHtml(html) => rewriter.write(html.as_bytes(), &mut put),
+            Mode::Subrequest(uri) => subrequest = Some(*uri),
         }
-        let (free, okr) = (&mut st.free, &mut ok);
-        st.rewriter
-            .end(&mut |o| *okr &= out.write(free, o).is_some());
-        if !ok {
+        rewriter.end(&mut put);
+        if !ok || (subrequest.is_none() && out.special(&mut bufs, true).is_none()) {
             return Status::NGX_ERROR.into();
         }
         st.done = true;
-        if subrequest.is_none() && out.special(true).is_none() {
+    } else if flush {
+        let mut bufs = Bufs {
+            free: &mut st.free,
+            free_bare: &mut st.free_bare,
+        };
+        if out.special(&mut bufs, false).is_none() {
             return Status::NGX_ERROR.into();
         }
-    } else if flush && out.special(false).is_none() {
-        return Status::NGX_ERROR.into();
     }
 
     if out.head.is_null() && !input.is_null() && subrequest.is_none() {
         return Status::NGX_OK.into(); // all consumed, nothing to send yet
     }
-    let mut chain = out.head;
+    let chain = out.head;
     let rc = if chain.is_null() && subrequest.is_some() {
         Status::NGX_OK.into()
     } else {
         next(r, chain)
     };
-    // SAFETY: pool and chains of this request; recycles our sent buffers into `free`
-    unsafe { ngx_chain_update_chains(pool, &mut st.free, &mut st.busy, &mut chain, tag()) };
+    // SAFETY: our chain links, from the request pool
+    unsafe { release_sent(st, chain) };
     if rc == Status::NGX_ERROR.0 {
         return rc;
     }

@@ -12,7 +12,9 @@ block (`--- name` or `--- name: inline value`):
   main_config         extra main-level directives
   http_config         extra http-level directives (an origin server, upstreams …)
   config              the body of the test server (`listen` is added)
-  user_files          files under the prefix: `>>> path` lines, each followed by its content
+  user_files          files under the prefix: `>>> path` lines, each followed by its content;
+                      `user_files eval`: a Python expression giving {path: text}
+  listen_options      parameters added to the test server's `listen` (e.g. `sndbuf=4k`)
   must_die            `nginx -t` must fail (expectations: error_log on its output)
   error_log           regexes that must appear in the error log (or `nginx -t` output)
   no_error_log        regexes that must not appear in the error log
@@ -31,6 +33,8 @@ gray.yaml, then SIGHUP; `reload_fails: 1` expects the reload to be refused). A s
                       runs; every answer must be 200
   raw_response_like   regex on the whole raw response bytes (pipelined / keep-alive requests)
   body_streams        the first body byte must arrive at least this many seconds before the end
+  slow_client         read the response slowly: a 4 KB receive buffer, this many bytes per read
+                      and 1 ms between reads (nginx then sees its socket full and must wait)
   worker_rss_growth_kb_max  the worker's RSS may grow at most this much over the step
 
 Block-level:
@@ -38,6 +42,9 @@ Block-level:
                       them as an HTML response, each flushed on its own (chunked, or with
                       Content-Length when `origin_content_length: 1`); `origin_delay` seconds
                       between chunks (default 0.002), `origin_last_delay` before the last one
+
+Python expressions (`eval`) may use big_page(kb): an entry page of about kb kilobytes with
+`{version}` in its title and in every tenth line.
 
 Placeholders in every section: $TEST_NGINX_SERVER_PORT, $TEST_NGINX_ORIGIN_PORT,
 $TEST_NGINX_PREFIX. Every block also fails on [alert]/[crit] lines, panics or crashed workers
@@ -61,6 +68,7 @@ STEP_SECTIONS = {
     "raw_response_like", "body_streams", "worker_rss_growth_kb_max",
     "request", "reload", "more_headers", "error_code", "response_headers", "response_headers_like",
     "response_body", "response_body_like", "repeat", "during_reload", "reload_fails", "raw_request",
+    "slow_client",
 }
 WRAPPER = []  # e.g. valgrind and its options (--wrapper)
 ALWAYS_BAD = [r"\[alert\]", r"\[crit\]", r"panicked", r"exited on signal", r"\[emerg\]"]
@@ -101,6 +109,8 @@ def parse(path):
                 target[name + "_eval"] = True
         else:
             cur.sections[name] = text
+            if evalflag:
+                cur.sections[name + "_eval"] = True
         buf = []
 
     evalflag = False
@@ -139,8 +149,17 @@ def free_port():
     return p
 
 
-def http(port, method, target, headers=b"", raw=None, timeout=10):
-    """One HTTP/1.1 request on a new connection; returns (status, [(name, value)], body bytes)."""
+def big_page(kb):
+    """A plain entry page of about `kb` KB: `{version}` in the title and every tenth line."""
+    lines = [f'<p class="row" data-n="{i}">row {i}{" of {version}" if i % 10 == 0 else ""}</p>'
+             for i in range(kb * 1024 // 40)]
+    return ("<!DOCTYPE html><html><head><title>{version}</title></head><body>\n"
+            + "\n".join(lines) + "\n</body></html>\n")
+
+
+def http(port, method, target, headers=b"", raw=None, timeout=10, slow=0):
+    """One HTTP/1.1 request on a new connection; returns (status, [(name, value)], body bytes).
+    `slow`: read at most this many bytes at a time, 1 ms apart, through a small receive buffer."""
     if raw is None:
         req = (f"{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n").encode("latin-1")
         req += headers + b"\r\n"
@@ -148,12 +167,18 @@ def http(port, method, target, headers=b"", raw=None, timeout=10):
         req = raw
     t0 = time.time()
     first_body_at = None
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    with socket.socket() as s:
+        s.settimeout(timeout)
+        if slow:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", port))
         s.sendall(req)
         chunks = []
         seen = 0
         while True:
-            chunk = s.recv(65536)
+            if slow and chunks:
+                time.sleep(0.001)
+            chunk = s.recv(slow or 65536)
             if not chunk:
                 break
             chunks.append(chunk)
@@ -224,7 +249,10 @@ class Nginx:
         for name, text in b.files.items():
             self.write(os.path.join("conf", name), self.subst(text))
         uf = b.sections.get("user_files")
-        if uf:
+        if uf and b.sections.get("user_files_eval"):
+            for rel, text in eval(uf).items():  # noqa: S307 - test data written by us
+                self.write(rel, text)
+        elif uf:
             cur, content = None, []
             for line in (uf + "\n").split("\n"):
                 if line.startswith(">>> "):
@@ -252,7 +280,7 @@ http {{
     uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
 {b.sections.get('http_config', '')}
     server {{
-        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT {b.sections.get('listen_options', '')};
         server_name localhost;
 {b.sections.get('config', '')}
     }}
@@ -439,7 +467,8 @@ def check_step(ng, step, errors):
     rss0 = ng.worker_rss_kb() if "worker_rss_growth_kb_max" in step else 0
     for _ in range(int(step.get("repeat", "1"))):
         try:
-            status, hdrs, body = http(ng.port, method, target, headers, raw)
+            status, hdrs, body = http(ng.port, method, target, headers, raw,
+                                      slow=int(step.get("slow_client", "0")))
         except OSError as e:
             errors.append(f"{method} {target}: {e!r}")
             return
