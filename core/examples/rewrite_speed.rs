@@ -1,6 +1,7 @@
 //! Throughput of the entry-page rewriter alone:
 //!   cargo run --release --example rewrite_speed -p frontend-gray-core [none] [PAGE_FILE]
-//! (a generated 300 KB page unless a file is given; `none`: no injections, only `{version}`)
+//! (a generated 300 KB page unless a file is given; `none`: no injections, only `{version}`;
+//! `N=` pages, 300 by default — a small N for callgrind)
 use frontend_gray_core::html::{EntryRewriter, Injections};
 use std::time::Instant;
 
@@ -21,7 +22,10 @@ fn main() {
     if let Some(file) = std::env::args().nth(2) {
         page = std::fs::read_to_string(file).expect("a page");
     }
-    let n = 300;
+    let n = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
     let t = Instant::now();
     let mut total = 0;
     for _ in 0..n {
