@@ -5,9 +5,10 @@ use allocator_api2::alloc::Allocator;
 use allocator_api2::vec::Vec;
 
 use crate::config::{Deployment, GrayConfig, Rule, VERSION_TAG};
+use crate::json_field;
 use crate::path::extension;
 use crate::uid::{bucket, Uid};
-use crate::userid::{percent_decode_into, sub_key, SubValue};
+use crate::userid::percent_decode_into;
 
 /// What the decision needs to see of a request. Implemented over nginx's `headers_in` by the
 /// module and over plain maps by the tests.
@@ -204,9 +205,8 @@ pub fn with_user_id<H: RequestHeaders, A: Allocator, R>(
         return f(Some(raw));
     };
     percent_decode_into(raw, scratch);
-    match sub_key(scratch, sub) {
-        Some(SubValue::Borrowed(v)) => f(Some(v)),
-        Some(SubValue::Owned(s)) => f(Some(s.as_bytes())),
+    match json_field::field(scratch, sub) {
+        Some(v) => f(Some(v)),
         None => f(Some(raw)),
     }
 }

@@ -8,6 +8,7 @@ pub mod cookies;
 pub mod decide;
 pub mod glob;
 pub mod html;
+pub mod json_field;
 pub mod path;
 pub mod rewrite;
 pub mod template;

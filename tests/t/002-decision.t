@@ -147,6 +147,12 @@ v=base
 --- request
 GET /
 --- more_headers
+Cookie: appInfo=%7B%22name%22%3A%22%5Cu00e9%22%2C%22userId%22%3A%220000000%5Cu0032%22%7D
+--- response_body
+v=gray
+--- request
+GET /
+--- more_headers
 Cookie: appInfo=%7B%22userId%22%3A
 --- response_body
 v=base
