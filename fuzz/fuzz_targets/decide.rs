@@ -43,7 +43,10 @@ struct Req<'a> {
 
 impl RequestHeaders for Req<'_> {
     fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
     }
     fn cookie(&self, name: &str) -> Option<&[u8]> {
         find_cookie(self.cookie, name.as_bytes())
@@ -67,15 +70,25 @@ fuzz_target!(|data: &[u8]| {
     assert!(is_clean(&path));
     let cfg = &*CFG;
     let mut scratch = Vec::new();
-    let Some(d) = decide(cfg, &path, &req, &mut scratch) else { return };
-    assert!(["base", "gray", "other", "app1-base"].contains(&d.version), "{}", d.version);
+    let Some(d) = decide(cfg, &path, &req, &mut scratch) else {
+        return;
+    };
+    assert!(
+        ["base", "gray", "other", "app1-base"].contains(&d.version),
+        "{}",
+        d.version
+    );
     if let Some(u) = d.uid {
         assert!(uid::is_valid(u.as_bytes()));
     }
     let (mut tmp, mut out) = (Vec::new(), Vec::new());
     if rewrite_into(cfg, d.kind, &path, d.version, &mut tmp, &mut out) {
         assert!(is_clean(&out), "{:?}", String::from_utf8_lossy(&out));
-        let prefix = if d.kind == Kind::Html { "/mfe/" } else { "/mfe/" };
+        let prefix = if d.kind == Kind::Html {
+            "/mfe/"
+        } else {
+            "/mfe/"
+        };
         assert!(out.starts_with(prefix.as_bytes()));
         let rest = &out[5..];
         assert!(

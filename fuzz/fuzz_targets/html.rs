@@ -5,7 +5,12 @@ use frontend_gray_core::html::{EntryRewriter, Injections};
 use libfuzzer_sys::fuzz_target;
 
 fn run(page: &[u8], cuts: &[usize]) -> Vec<u8> {
-    let inj = Injections { head_first: b"<GC>", head_last: "<HL>", body_first: "<BF>", body_last: "<BL>" };
+    let inj = Injections {
+        head_first: b"<GC>",
+        head_last: "<HL>",
+        body_first: "<BF>",
+        body_last: "<BL>",
+    };
     let mut rw = EntryRewriter::new("V1", inj);
     let mut out = Vec::new();
     let mut sink = |b: &[u8]| out.extend_from_slice(b);
@@ -27,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (cut_bytes, page) = data[1..].split_at(2 * n);
-    let mut cuts: Vec<usize> = cut_bytes.chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]]) as usize).collect();
+    let mut cuts: Vec<usize> = cut_bytes
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]) as usize)
+        .collect();
     cuts.sort_unstable();
     let whole = run(page, &[]);
     assert_eq!(run(page, &cuts), whole);

@@ -47,7 +47,8 @@ fn oracle(json: &[u8]) -> Option<serde_json::Value> {
 fuzz_target!(|data: &[u8]| {
     let mut buf = data.to_vec();
     let ours = json_field::field(&mut buf, "userId");
-    let deep = data.iter().filter(|&&b| b == b'[' || b == b'{').count() >= json_field::MAX_DEPTH as usize;
+    let deep =
+        data.iter().filter(|&&b| b == b'[' || b == b'{').count() >= json_field::MAX_DEPTH as usize;
     let number = |v: &[u8]| !v.is_empty() && v.iter().all(|b| b"-+.eE0123456789".contains(b));
     match (ours, oracle(data)) {
         (Some(v), Some(serde_json::Value::String(s))) => assert_eq!(v, s.as_bytes()),
