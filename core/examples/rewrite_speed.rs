@@ -1,6 +1,7 @@
 //! Throughput of the entry-page rewriter alone:
 //!   cargo run --release --example rewrite_speed -p frontend-gray-core [none] [PAGE_FILE]
 //! (a generated 300 KB page unless a file is given; `none`: no injections, only `{version}`;
+//! `nolast`: no `body.last`, so tokenizing stops after `<body>`;
 //! `N=` pages, 300 by default — a small N for callgrind)
 use frontend_gray_core::html::{EntryRewriter, Injections};
 use std::time::Instant;
@@ -36,7 +37,11 @@ fn main() {
                 head_first: b"",
                 head_last: "<script>h</script>",
                 body_first: "<div></div>",
-                body_last: "<script>l</script>",
+                body_last: if mode == "nolast" {
+                    ""
+                } else {
+                    "<script>l</script>"
+                },
             }
         };
         let mut rw = EntryRewriter::new("gray", inj);

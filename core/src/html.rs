@@ -31,10 +31,17 @@ pub struct Injections<'a> {
 
 impl Injections<'_> {
     fn is_empty(&self) -> bool {
-        self.head_first.is_empty()
-            && self.head_last.is_empty()
-            && self.body_first.is_empty()
-            && self.body_last.is_empty()
+        Event::ALL.into_iter().all(|e| self.at(e).is_empty())
+    }
+
+    /// What goes in at `e`.
+    fn at(&self, e: Event) -> &[u8] {
+        match e {
+            Event::HeadStart => self.head_first,
+            Event::HeadEnd => self.head_last.as_bytes(),
+            Event::BodyStart => self.body_first.as_bytes(),
+            Event::BodyEnd => self.body_last.as_bytes(),
+        }
     }
 }
 
@@ -128,7 +135,8 @@ pub struct EntryRewriter<'h> {
 
 impl<'h> EntryRewriter<'h> {
     pub fn new(version: &'h str, inj: Injections<'static>) -> Self {
-        let scanner = (!inj.is_empty()).then(Scanner::new);
+        let scanner = (!inj.is_empty())
+            .then(|| Scanner::wanting(Event::ALL.into_iter().filter(|&e| !inj.at(e).is_empty())));
         EntryRewriter {
             scanner,
             inj,
@@ -182,10 +190,7 @@ impl<'h> EntryRewriter<'h> {
 fn put(sink: &mut impl FnMut(&[u8]), inj: &Injections<'_>, p: Piece) {
     let bytes = match p {
         Piece::Bytes(b) => b,
-        Piece::At(Event::HeadStart) => inj.head_first,
-        Piece::At(Event::HeadEnd) => inj.head_last.as_bytes(),
-        Piece::At(Event::BodyStart) => inj.body_first.as_bytes(),
-        Piece::At(Event::BodyEnd) => inj.body_last.as_bytes(),
+        Piece::At(e) => inj.at(e),
     };
     if !bytes.is_empty() {
         sink(bytes);

@@ -1,15 +1,26 @@
-//! The entry-page rewriter on arbitrary markup split at arbitrary points: never panics, and
-//! the output does not depend on where the input was split.
+//! The entry-page rewriter on arbitrary markup split at arbitrary points: never panics, the
+//! output does not depend on where the input was split, and configuring fewer snippets only
+//! leaves those snippets out (the scanner stops tokenizing once nothing it wants can come).
 #![no_main]
 use frontend_gray_core::html::{EntryRewriter, Injections};
 use libfuzzer_sys::fuzz_target;
 
-fn run(page: &[u8], cuts: &[usize]) -> Vec<u8> {
+const SNIPPETS: [&str; 4] = ["<GC>", "<HL>", "<BF>", "<BL>"];
+
+/// `mask`: which of the four snippets are configured.
+fn run(page: &[u8], cuts: &[usize], mask: u8) -> Vec<u8> {
+    let pick = |k: usize| {
+        if mask & (1 << k) != 0 {
+            SNIPPETS[k]
+        } else {
+            ""
+        }
+    };
     let inj = Injections {
-        head_first: b"<GC>",
-        head_last: "<HL>",
-        body_first: "<BF>",
-        body_last: "<BL>",
+        head_first: pick(0).as_bytes(),
+        head_last: pick(1),
+        body_first: pick(2),
+        body_last: pick(3),
     };
     let mut rw = EntryRewriter::new("V1", inj);
     let mut out = Vec::new();
@@ -26,8 +37,11 @@ fn run(page: &[u8], cuts: &[usize]) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    // the first byte says how many cut points follow (2 bytes each); the rest is the page
-    let n = *data.first().unwrap_or(&0) as usize % 8;
+    // the first byte says how many cut points follow (2 bytes each, low 3 bits) and which
+    // snippets are configured (high 4 bits); the rest is the page
+    let first = *data.first().unwrap_or(&0);
+    let n = first as usize % 8;
+    let mask = first >> 4;
     if data.len() < 1 + 2 * n {
         return;
     }
@@ -37,8 +51,21 @@ fuzz_target!(|data: &[u8]| {
         .map(|c| u16::from_le_bytes([c[0], c[1]]) as usize)
         .collect();
     cuts.sort_unstable();
-    let whole = run(page, &[]);
-    assert_eq!(run(page, &cuts), whole);
+    let whole = run(page, &[], mask);
+    assert_eq!(run(page, &cuts, mask), whole);
     let bytewise: Vec<usize> = (1..page.len().min(300)).collect();
-    assert_eq!(run(page, &bytewise), whole);
+    assert_eq!(run(page, &bytewise, mask), whole);
+    // the same page with all four snippets, the unconfigured ones taken out again
+    if !page
+        .windows(4)
+        .any(|w| SNIPPETS.iter().any(|s| w == s.as_bytes()))
+    {
+        let mut all = String::from_utf8_lossy(&run(page, &[], 0b1111)).into_owned();
+        for (k, s) in SNIPPETS.iter().enumerate() {
+            if mask & (1 << k) == 0 {
+                all = all.replace(s, "");
+            }
+        }
+        assert_eq!(String::from_utf8_lossy(&whole), all);
+    }
 });

@@ -138,6 +138,19 @@ pub enum Event {
     BodyEnd,
 }
 
+impl Event {
+    pub const ALL: [Event; 4] = [
+        Event::HeadStart,
+        Event::HeadEnd,
+        Event::BodyStart,
+        Event::BodyEnd,
+    ];
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     #[default]
@@ -156,6 +169,11 @@ pub struct Scanner {
     /// Bytes held back from the previous chunk (`carry[..held]`).
     carry: [u8; HOLD],
     held: usize,
+    /// The events the caller wants (bits of [`Event::bit`]): once none of them can come any
+    /// more, the rest of the page passes through untokenized.
+    wanted: u8,
+    /// An event fired since the last look at whether any wanted one can still come.
+    fired: bool,
 }
 
 impl Default for Scanner {
@@ -166,6 +184,8 @@ impl Default for Scanner {
             body: Phase::Before,
             carry: [0; HOLD],
             held: 0,
+            wanted: 0b1111,
+            fired: false,
         }
     }
 }
@@ -193,9 +213,34 @@ impl Scanner {
         Self::default()
     }
 
-    /// The body's start tag has been seen (its end may still come).
-    pub fn body_seen(&self) -> bool {
-        self.body != Phase::Before
+    /// A scanner that reports only `wanted` events and stops tokenizing once none of them can
+    /// come any more (a page without `body.last`, say, is not tokenized after `<body>`).
+    pub fn wanting(wanted: impl IntoIterator<Item = Event>) -> Self {
+        Scanner {
+            wanted: wanted.into_iter().fold(0, |m, e| m | e.bit()),
+            ..Self::default()
+        }
+    }
+
+    /// No wanted event can come any more.
+    fn exhausted(&self) -> bool {
+        let head_before = self.head == Phase::Before && self.body == Phase::Before;
+        let possible = [
+            (Event::HeadStart, head_before),
+            (Event::HeadEnd, head_before || self.head == Phase::Open),
+            (Event::BodyStart, self.body == Phase::Before),
+            (Event::BodyEnd, self.body != Phase::Closed),
+        ];
+        !possible
+            .iter()
+            .any(|&(e, p)| p && self.wanted & e.bit() != 0)
+    }
+
+    fn fire(&mut self, e: Event, f: &mut impl FnMut(Piece)) {
+        self.fired = true;
+        if self.wanted & e.bit() != 0 {
+            f(Piece::At(e));
+        }
     }
 
     /// Pieces of page bytes borrow from `chunk`, except around a held-back `<`: that is joined
@@ -247,7 +292,7 @@ impl Scanner {
         debug_assert_eq!(used, n);
         if self.body == Phase::Open {
             self.body = Phase::Closed;
-            f(Piece::At(Event::BodyEnd));
+            self.fire(Event::BodyEnd, f);
         }
     }
 
@@ -266,6 +311,13 @@ impl Scanner {
             };
         }
         while i < d.len() {
+            // (not while a start tag whose event fires at its `>` is still open)
+            if self.fired && !matches!(self.state, State::Tag { event: Some(_), .. }) {
+                self.fired = false;
+                if self.exhausted() {
+                    self.state = State::PlainText; // nothing left to find: pass the rest on
+                }
+            }
             match self.state {
                 State::Data => {
                     let Some(k) = memchr::memchr(b'<', &d[i..]) else {
@@ -302,14 +354,14 @@ impl Scanner {
                             {
                                 emit_to!(p);
                                 self.head = Phase::Closed;
-                                f(Piece::At(Event::HeadEnd));
+                                self.fire(Event::HeadEnd, f);
                             } else if delim
                                 && self.body == Phase::Open
                                 && name.eq_ignore_ascii_case(b"body")
                             {
                                 emit_to!(p);
                                 self.body = Phase::Closed;
-                                f(Piece::At(Event::BodyEnd));
+                                self.fire(Event::BodyEnd, f);
                             }
                             self.state = State::Tag {
                                 quote: 0,
@@ -340,7 +392,7 @@ impl Scanner {
                                     // `</head>` omitted: the head ends where the body begins
                                     emit_to!(p);
                                     self.head = Phase::Closed;
-                                    f(Piece::At(Event::HeadEnd));
+                                    self.fire(Event::HeadEnd, f);
                                 }
                                 self.body = Phase::Open;
                                 event = Some(Event::BodyStart);
@@ -409,7 +461,7 @@ impl Scanner {
                     if closed {
                         if let Some(e) = event {
                             emit_to!(j);
-                            f(Piece::At(e));
+                            self.fire(e, f);
                         }
                         self.state = match then {
                             After::Data => State::Data,

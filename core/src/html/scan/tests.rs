@@ -64,8 +64,11 @@ fn oracle(page: &str) -> String {
 }
 
 fn scanned(page: &str, chunk: usize) -> String {
+    scanned_with(Scanner::new(), page, chunk)
+}
+
+fn scanned_with(mut s: Scanner, page: &str, chunk: usize) -> String {
     let mut out = Vec::new();
-    let mut s = Scanner::new();
     let mut f = |p: Piece| match p {
         Piece::Bytes(b) => out.extend_from_slice(b),
         Piece::At(Event::HeadStart) => out.extend_from_slice(HS.as_bytes()),
@@ -179,6 +182,75 @@ fn agrees_with_lol_html_on_generated_documents() {
             );
         }
     }
+}
+
+/// A scanner that wants fewer events stops tokenizing early: same page bytes, the same wanted
+/// events at the same places, the others left out.
+#[test]
+fn unwanted_events_are_left_out_and_nothing_else_changes() {
+    let mut r = Rng(0x2545f4914f6cdd1d);
+    let marks = [
+        (Event::HeadStart, HS),
+        (Event::HeadEnd, HE),
+        (Event::BodyStart, BS),
+        (Event::BodyEnd, BE),
+    ];
+    for n in 0..1500 {
+        let d = document(&mut r);
+        let all = scanned(&d, usize::MAX);
+        for mask in 1..15u8 {
+            let wanted = marks
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| mask & (1 << k) != 0);
+            let mut want = all.clone();
+            for (k, (_, m)) in marks.iter().enumerate() {
+                if mask & (1 << k) == 0 {
+                    want = want.replace(m, "");
+                }
+            }
+            for chunk in [usize::MAX, 1, 5, 64] {
+                let s = Scanner::wanting(wanted.clone().map(|(_, (e, _))| *e));
+                assert_eq!(
+                    scanned_with(s, &d, chunk),
+                    want,
+                    "document {n}, mask {mask:04b}, chunks of {chunk}:\n{d}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn stops_tokenizing_once_no_wanted_event_can_come() {
+    let page = b"<html><head><title>x</title></head><body><div>some text after the tags</div>";
+    let mut s = Scanner::wanting([Event::HeadStart, Event::BodyStart]);
+    s.feed(page, &mut |_| {});
+    assert_eq!(s.state, State::PlainText, "after <body>, with no body.last");
+    let mut s = Scanner::wanting([Event::HeadEnd]);
+    s.feed(
+        b"<html><head><title>x</title></head><p>some text after the tags",
+        &mut |_| {},
+    );
+    assert_eq!(
+        s.state,
+        State::PlainText,
+        "after </head>, with only head.last"
+    );
+    let mut s = Scanner::new();
+    s.feed(page, &mut |_| {});
+    assert_ne!(
+        s.state,
+        State::PlainText,
+        "all events wanted: </body> may still come"
+    );
+    // found by the fuzzer: `</head>` omitted, so the head's end fires inside the `<body` tag,
+    // whose own event must still come at its `>`
+    let s = Scanner::wanting([Event::HeadEnd, Event::BodyStart]);
+    assert_eq!(
+        scanned_with(s, "<head><title>t</title><body a=\">\">x", usize::MAX),
+        "<head><title>t</title>[HE]<body a=\">\">[BS]x"
+    );
 }
 
 #[test]
