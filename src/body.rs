@@ -88,6 +88,27 @@ impl BodyState {
             done: false,
         }
     }
+
+    /// The rewriter and the mode, apart from what [`Out`] needs to hand pieces on.
+    fn split(&mut self) -> (&mut EntryRewriter<'static>, &mut Mode, Bufs<'_>) {
+        let BodyState {
+            mode,
+            rewriter,
+            stable,
+            free,
+            free_bare,
+            ..
+        } = self;
+        (
+            rewriter,
+            mode,
+            Bufs {
+                stable,
+                free,
+                free_bare,
+            },
+        )
+    }
 }
 
 /// The output chain being built for one call of the filter.
@@ -158,13 +179,13 @@ impl Out {
     }
 
     /// Hands on one piece of the rewritten page.
-    fn put(&mut self, st: &mut Bufs, stable: &[(usize, usize)], data: &[u8]) -> Option<()> {
+    fn put(&mut self, st: &mut Bufs, data: &[u8]) -> Option<()> {
         if data.is_empty() {
             return Some(());
         }
         let (a, e) = (data.as_ptr() as usize, data.as_ptr() as usize + data.len());
         let from_input = self.input_range.0 <= a && e <= self.input_range.1;
-        if !from_input && !stable.iter().any(|&(s, t)| s <= a && e <= t) {
+        if !from_input && !st.stable.iter().any(|&(s, t)| s <= a && e <= t) {
             return self.copy(st.free, data);
         }
         self.uses_input |= from_input;
@@ -280,8 +301,9 @@ impl Out {
     }
 }
 
-/// The free lists of [`BodyState`], borrowed apart from its rewriter.
+/// What [`Out`] needs of [`BodyState`]: the stable ranges and the free lists.
 struct Bufs<'a> {
+    stable: &'a [(usize, usize)],
     free: &'a mut *mut ngx_chain_t,
     free_bare: &'a mut *mut ngx_chain_t,
 }
@@ -366,17 +388,8 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
                 if len > 0 && rewrite {
                     out.begin_input(b);
                     let data = core::slice::from_raw_parts((*b).pos, len);
-                    let BodyState {
-                        rewriter,
-                        stable,
-                        free,
-                        free_bare,
-                        ..
-                    } = &mut *st;
-                    let mut bufs = Bufs { free, free_bare };
-                    rewriter.write(data, &mut |o| {
-                        ok &= out.put(&mut bufs, stable, o).is_some();
-                    });
+                    let (rewriter, _, mut bufs) = st.split();
+                    rewriter.write(data, &mut |o| ok &= out.put(&mut bufs, o).is_some());
                     ok &= out.end_input(&mut bufs).is_some();
                 } else {
                     (*b).pos = (*b).last; // dropped (or empty)
@@ -401,16 +414,8 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
     }
     let mut subrequest = None;
     if last {
-        let BodyState {
-            rewriter,
-            stable,
-            free,
-            free_bare,
-            mode,
-            ..
-        } = &mut *st;
-        let mut bufs = Bufs { free, free_bare };
-        let mut put = |o: &[u8]| ok &= out.put(&mut bufs, stable, o).is_some();
+        let (rewriter, mode, mut bufs) = st.split();
+        let mut put = |o: &[u8]| ok &= out.put(&mut bufs, o).is_some();
         match mode {
             Mode::Rewrite => {}
             Mode::InlineHtml(html) => rewriter.write(html.as_bytes(), &mut put),
@@ -421,14 +426,8 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
             return Status::NGX_ERROR.into();
         }
         st.done = true;
-    } else if flush {
-        let mut bufs = Bufs {
-            free: &mut st.free,
-            free_bare: &mut st.free_bare,
-        };
-        if out.special(&mut bufs, false).is_none() {
-            return Status::NGX_ERROR.into();
-        }
+    } else if flush && out.special(&mut st.split().2, false).is_none() {
+        return Status::NGX_ERROR.into();
     }
 
     if out.head.is_null() && !input.is_null() && subrequest.is_none() {

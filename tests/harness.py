@@ -63,6 +63,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from nginxproc import free_port, rss_kb, workers  # noqa: E402 (after the path it lives on)
+
 SECTION = re.compile(r"^--- (\w+)(?:\s+(eval))?(?::\s*(.*))?$")
 STEP_SECTIONS = {
     "raw_response_like", "body_streams", "worker_rss_growth_kb_max",
@@ -139,14 +142,6 @@ def parse(path):
             buf.append(line)
     flush()
     return blocks
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def big_page(kb):
@@ -313,17 +308,7 @@ http {{
         raise RuntimeError("nginx did not start listening")
 
     def workers(self):
-        pids = set()
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    with open(f"/proc/{d}/stat") as f:
-                        fields = f.read().rsplit(")", 1)[1].split()
-                    if int(fields[1]) == self.proc.pid:
-                        pids.add(int(d))
-                except (OSError, IndexError, ValueError):
-                    pass
-        return pids
+        return set(workers(self.proc.pid))
 
     def error_log(self):
         try:
@@ -397,13 +382,7 @@ http {{
         self.origin = stop
 
     def worker_rss_kb(self):
-        total = 0
-        for pid in self.workers():
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        return total
+        return sum(rss_kb(pid) for pid in self.workers())
 
     def stop(self):
         if self.origin:
