@@ -8,7 +8,7 @@ use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
     ngx_command_t, ngx_conf_full_name, ngx_conf_t, ngx_str_t, NGX_LOG_EMERG, NGX_LOG_WARN,
 };
-use ngx::http::{Merge, MergeConfigError};
+use ngx::http::{HttpModuleLocationConf, Merge, MergeConfigError, NgxHttpCoreModule};
 use ngx::ngx_conf_log_error;
 
 use crate::ffi_guard::guard;
@@ -44,6 +44,74 @@ impl Merge for LocationConf {
         }
         Ok(())
     }
+}
+
+/// `merge_loc_conf` of the module: the inherited state, then the `alias` check.
+///
+/// With `alias`, nginx maps a URI to a file by replacing the location's prefix, which only
+/// works for a URI that starts with it; nginx refuses `alias` for a URI that `rewrite … break`
+/// moved elsewhere. So in a location with `alias` every routing target must lie under the
+/// location's prefix (`/application/` → `/application/{version}`), and a regex location with
+/// `alias` (whose path comes from the regex captures, not the URI) cannot be rewritten at all.
+/// Checked here, at `nginx -t`, rather than failing requests.
+pub unsafe extern "C" fn merge_loc_conf(
+    cf: *mut ngx_conf_t,
+    prev: *mut c_void,
+    conf: *mut c_void,
+) -> *mut c_char {
+    guard(NGX_CONF_ERROR, || {
+        // SAFETY: nginx calls merge_loc_conf with valid cf and this module's loc confs; during
+        // the merge cf->ctx holds the loc confs of the location being merged
+        let (cf, prev, conf) = unsafe {
+            (
+                &mut *cf,
+                &*(prev as *const LocationConf),
+                &mut *(conf as *mut LocationConf),
+            )
+        };
+        if conf.merge(prev).is_err() {
+            return NGX_CONF_ERROR;
+        }
+        let (Some(cfg), Some(clcf)) = (conf.config(), NgxHttpCoreModule::location_conf(&*cf))
+        else {
+            return NGX_CONF_OK;
+        };
+        if clcf.alias == 0 {
+            return NGX_CONF_OK;
+        }
+        let name = String::from_utf8_lossy(clcf.name.as_bytes()).into_owned();
+        if !clcf.regex.is_null() || clcf.alias == usize::MAX {
+            ngx_conf_log_error!(
+                NGX_LOG_EMERG,
+                cf,
+                "\"frontend_gray\" cannot rewrite the URI in regex location \"{}\", which uses \"alias\": use \"root\"",
+                name
+            );
+            return NGX_CONF_ERROR;
+        }
+        let routes = cfg
+            .rewrite
+            .index_routing
+            .iter()
+            .map(|r| ("indexRouting", r))
+            .chain(cfg.rewrite.file_routing.iter().map(|r| ("fileRouting", r)));
+        for (table, (key, target)) in routes {
+            if !target.literal_prefix().starts_with(&name) {
+                ngx_conf_log_error!(
+                    NGX_LOG_EMERG,
+                    cf,
+                    "\"frontend_gray\" in location \"{}\", which uses \"alias\": rewrite.{}.{} targets \"{}\", outside the location, where \"alias\" cannot map it; use \"root\", or a target under \"{}\"",
+                    name,
+                    table,
+                    key,
+                    target.source(),
+                    name
+                );
+                return NGX_CONF_ERROR;
+            }
+        }
+        NGX_CONF_OK
+    })
 }
 
 /// Handler of the `frontend_gray` directive: reads and compiles the YAML file now, so that

@@ -9,7 +9,7 @@
 use core::ffi::c_void;
 use core::ptr;
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 
 use frontend_gray_core::{Decision, GrayConfig};
 use ngx::ffi::{ngx_http_request_t, ngx_pool_cleanup_add};
@@ -21,6 +21,9 @@ pub struct RequestCtx {
     pub cfg: &'static GrayConfig,
     /// `None`: the module looked at the request and left it alone.
     pub decision: Option<Decision<'static>>,
+    /// The URI was rewritten (or left alone) in the preaccess phase; a decision made earlier,
+    /// for a `$gray_*` variable, is not.
+    pub rewritten: Cell<bool>,
     /// The body filter's state, set by the header filter of an entry response (in the request
     /// pool with the rest of the context).
     pub body: UnsafeCell<Option<crate::body::BodyState>>,
@@ -31,6 +34,7 @@ impl RequestCtx {
         RequestCtx {
             cfg,
             decision,
+            rewritten: Cell::new(false),
             body: UnsafeCell::new(None),
         }
     }

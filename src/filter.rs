@@ -187,8 +187,13 @@ fn entry_headers(
     cfg: &'static GrayConfig,
     d: &Decision<'static>,
 ) -> Option<()> {
+    // The entry's caching headers are the module's alone (SPEC §6): what `expires` or
+    // `add_header` of the location added (the headers filter ran before this one) goes.
     let out = &mut r.headers_out.headers;
     hide_response_header(out, b"cache-control");
+    hide_response_header(out, b"expires");
+    r.headers_out.expires = core::ptr::null_mut();
+    let out = &mut r.headers_out.headers;
     push(out, b"Cache-Control", None, ngx_str(NO_CACHE))?;
     if !d.sets_cookies(cfg) {
         return Some(());

@@ -2,7 +2,7 @@
 //!
 //! This file only registers the module. The parts, by file:
 //! - `conf.rs`       — the `frontend_gray` directive and the per-location configuration;
-//! - `handler.rs`    — the rewrite-phase handler: decides the version, rewrites the URI;
+//! - `handler.rs`    — the preaccess-phase handler: decides the version, rewrites the URI;
 //! - `filter.rs`     — the header filter of entry responses (cookies, Cache-Control, 404s);
 //! - `body.rs`       — the body filter: streams entry pages through the HTML rewriter;
 //! - `variables.rs`  — `$gray_version`, `$gray_backend_version`, `$gray_deployment`,
@@ -96,14 +96,16 @@ static MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
     create_srv_conf: None,
     merge_srv_conf: None,
     create_loc_conf: Some(Module::create_loc_conf),
-    merge_loc_conf: Some(Module::merge_loc_conf),
+    merge_loc_conf: Some(conf::merge_loc_conf),
 };
 
 // The tables nginx reads from a dynamic module (what `ngx::ngx_modules!` generates, plus the
-// load order). The order puts this module before `ngx_http_copy_filter_module`, where nginx's
-// build system puts every body filter: our filters then run after the copy filter (so the
-// body arrives in memory, read from files only for the responses that ask for it) and before
-// gzip (which compresses the rewritten page).
+// load order). The order puts this module before `ngx_http_headers_filter_module` (which comes
+// right before `ngx_http_copy_filter_module`, where nginx's build system puts every other
+// filter). Filters run in the reverse of that order, so ours run after the copy filter (the
+// body arrives in memory, read from files only for the responses that ask for it), after the
+// headers filter (an entry's `Cache-Control` / `Expires` from `expires` and `add_header` are
+// there to be replaced) and before gzip (which compresses the rewritten page).
 #[no_mangle]
 #[allow(non_upper_case_globals)]
 pub static mut ngx_modules: [*const ngx_module_t; 2] =
@@ -116,8 +118,9 @@ pub static mut ngx_module_names: [*const c_char; 2] =
 
 #[no_mangle]
 #[allow(non_upper_case_globals)]
-pub static mut ngx_module_order: [*const c_char; 3] = [
+pub static mut ngx_module_order: [*const c_char; 4] = [
     c"ngx_http_frontend_gray_module".as_ptr(),
+    c"ngx_http_headers_filter_module".as_ptr(),
     c"ngx_http_copy_filter_module".as_ptr(),
     core::ptr::null(),
 ];

@@ -61,11 +61,15 @@ extern "C" fn get_variable(
 ) -> ngx_int_t {
     guard(Status::NGX_ERROR.into(), || {
         // SAFETY: nginx passes a live request and value slot
-        let (r, v) = unsafe { (&*r, &mut *v) };
-        let main = r.main as *const ngx_http_request_t;
+        let (r, v) = unsafe { (&mut *r, &mut *v) };
+        if core::ptr::eq(r.main, r) {
+            // read in the location's rewrite directives, before the module's handler ran
+            crate::handler::decide_for_variable(r);
+        }
+        let r = &*r;
         // subrequests see the decision of their main request
         // SAFETY: r.main is always a live request
-        let c = ctx::get(unsafe { &*main });
+        let c = ctx::get(unsafe { &*r.main });
         let d = c.and_then(|c| c.decision.as_ref());
         let value: &[u8] = match VARS.get(data).map(|x| x.1) {
             Some(Var::Version) => d.map_or(&[], |d| d.version.as_bytes()),

@@ -7,6 +7,7 @@ use allocator_api2::vec::Vec;
 use crate::config::{Deployment, GrayConfig, Rule, VERSION_TAG};
 use crate::json_field;
 use crate::path::extension;
+use crate::rewrite::climbs;
 use crate::uid::{bucket, Uid};
 use crate::userid::percent_decode_into;
 
@@ -165,11 +166,13 @@ fn sticky_deployment<'c, H: RequestHeaders>(
     cfg.deployment_by_version(h.cookie(VERSION_TAG)?)
 }
 
-/// SPEC §4.9: the longest matching `versionPredicates` prefix picks the version.
+/// SPEC §4.9: the longest matching `versionPredicates` prefix picks the version. A prefix
+/// without its slash does not match a path that goes on with a `..` segment (`/app1../x`
+/// for `/app1`): that path is not below the prefix (SPEC §5).
 fn predicated<'c>(d: &'c Deployment, path: &[u8]) -> &'c str {
     d.predicates
         .iter()
-        .find(|(prefix, _)| path.starts_with(prefix.as_bytes()))
+        .find(|(prefix, _)| path.starts_with(prefix.as_bytes()) && !climbs(&path[prefix.len()..]))
         .map_or(d.version.as_str(), |(_, v)| v.as_str())
 }
 

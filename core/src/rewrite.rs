@@ -7,12 +7,24 @@ use crate::config::GrayConfig;
 use crate::decide::Kind;
 use crate::path::clean_into;
 
-/// Writes the rewritten path for `path` (cleaned) to `out`; `false` when no route matches and
-/// the path stays as it is. `tmp` is scratch space.
+/// What [`rewrite_into`] did with a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite {
+    /// No route matches: the path stays as it is.
+    Kept,
+    /// `out` holds the rewritten path.
+    Rewritten,
+    /// A route matches, but the joined path would leave the route's target directory
+    /// (`/app1../x` under a key `/app1` without its slash): the request must not be served.
+    Escapes,
+}
+
+/// Writes the rewritten path for `path` (cleaned) to `out`. `tmp` is scratch space.
 ///
 /// HTML entries: the longest `indexRouting` prefix turns the whole path into its target.
 /// Everything else: the longest `fileRouting` prefix is replaced by its target plus `/`, and
-/// the result cleaned.
+/// the result cleaned; a result outside the target directory (the target with `{version}`
+/// filled in) is [`Rewrite::Escapes`], never a path.
 pub fn rewrite_into<A: Allocator>(
     cfg: &GrayConfig,
     kind: Kind,
@@ -20,7 +32,7 @@ pub fn rewrite_into<A: Allocator>(
     version: &str,
     tmp: &mut Vec<u8, A>,
     out: &mut Vec<u8, A>,
-) -> bool {
+) -> Rewrite {
     out.clear();
     if kind == Kind::Html {
         return match cfg
@@ -31,27 +43,50 @@ pub fn rewrite_into<A: Allocator>(
         {
             Some((_, target)) => {
                 target.render_into(version, out);
-                true
+                Rewrite::Rewritten
             }
-            None => false,
+            None => Rewrite::Kept,
         };
     }
-    match cfg
+    let Some((prefix, target)) = cfg
         .rewrite
         .file_routing
         .iter()
         .find(|(k, _)| path.starts_with(k.as_bytes()))
-    {
-        Some((prefix, target)) => {
-            tmp.clear();
-            target.render_into(version, tmp);
-            tmp.push(b'/');
-            tmp.extend_from_slice(&path[prefix.len()..]);
-            clean_into(tmp, out);
-            true
-        }
-        None => false,
+    else {
+        return Rewrite::Kept;
+    };
+    // the target directory, cleaned, without its trailing slash: `tmp[..dir]`
+    tmp.clear();
+    target.render_into(version, tmp);
+    clean_into(tmp, out);
+    let dir = if out.len() > 1 && out.ends_with(b"/") {
+        out.len() - 1
+    } else {
+        out.len()
+    };
+    tmp.clear();
+    tmp.extend_from_slice(&out[..dir]);
+    tmp.push(b'/');
+    tmp.extend_from_slice(&path[prefix.len()..]);
+    clean_into(tmp, out);
+    if inside(out, &tmp[..dir]) {
+        Rewrite::Rewritten
+    } else {
+        out.clear();
+        Rewrite::Escapes
     }
+}
+
+/// `path` is `dir` itself or lies below it (`dir` is cleaned, without a trailing slash).
+pub fn inside(path: &[u8], dir: &[u8]) -> bool {
+    dir == b"/" || (path.starts_with(dir) && (path.len() == dir.len() || path[dir.len()] == b'/'))
+}
+
+/// The part of `path` after a matched routing `prefix` starts with a `..` segment once it is
+/// joined to a target with `/` — the one way a cleaned path climbs out of its target.
+pub fn climbs(rest: &[u8]) -> bool {
+    rest.starts_with(b"..") && (rest.len() == 2 || rest[2] == b'/')
 }
 
 #[cfg(test)]
@@ -78,7 +113,7 @@ baseDeployment:
 
     fn rw(c: &GrayConfig, kind: Kind, p: &str) -> Option<String> {
         let (mut t, mut o) = (Vec::new(), Vec::new());
-        rewrite_into(c, kind, p.as_bytes(), "v1.0.0", &mut t, &mut o)
+        (rewrite_into(c, kind, p.as_bytes(), "v1.0.0", &mut t, &mut o) == Rewrite::Rewritten)
             .then(|| String::from_utf8(o.to_vec()).unwrap())
     }
 
@@ -138,5 +173,82 @@ baseDeployment:
             rw(&c, Kind::Asset, "/static/a.js").as_deref(),
             Some("/s/v1.0.0/a.js")
         );
+    }
+
+    #[test]
+    fn a_key_without_its_slash_never_leaves_the_target() {
+        let c = GrayConfig::from_yaml(
+            "baseDeployment: {version: b}\nrewrite:\n  fileRouting:\n    /app1: /mfe/app1/{version}\n    /s/: /static/{version}/\n",
+        )
+        .unwrap();
+        let run = |p: &str| {
+            let (mut t, mut o) = (Vec::new(), Vec::new());
+            let r = rewrite_into(&c, Kind::Asset, p.as_bytes(), "v2", &mut t, &mut o);
+            (r, String::from_utf8(o.to_vec()).unwrap())
+        };
+        for p in [
+            "/app1../secret.js",
+            "/app1../3.0.0/js/a.js",
+            "/app1..",
+            "/app1../",
+        ] {
+            assert_eq!(run(p), (Rewrite::Escapes, String::new()), "{p}");
+        }
+        for (p, o) in [
+            ("/app1/js/a.js", "/mfe/app1/v2/js/a.js"),
+            ("/app1", "/mfe/app1/v2/"),
+            ("/app1/", "/mfe/app1/v2/"),
+            ("/app123/x.js", "/mfe/app1/v2/23/x.js"),
+            ("/app1.../x", "/mfe/app1/v2/.../x"),
+            ("/app1./x", "/mfe/app1/v2/x"),
+            ("/s/a.css", "/static/v2/a.css"),
+            ("/s/", "/static/v2/"),
+        ] {
+            assert_eq!(run(p), (Rewrite::Rewritten, o.to_owned()), "{p}");
+        }
+    }
+
+    #[test]
+    fn inside_and_climbs() {
+        assert!(inside(b"/a/b", b"/a"));
+        assert!(inside(b"/a", b"/a"));
+        assert!(!inside(b"/ab", b"/a"));
+        assert!(!inside(b"/", b"/a"));
+        assert!(inside(b"/x", b"/"));
+        assert!(climbs(b".."));
+        assert!(climbs(b"../x"));
+        assert!(!climbs(b"...x"));
+        assert!(!climbs(b".x"));
+        assert!(!climbs(b"x/.."));
+    }
+
+    /// SPEC §5: `versionPredicates` keys without their slash do not reach past `..` either.
+    #[test]
+    fn predicates_do_not_match_past_dot_dot() {
+        struct NoHeaders;
+        impl crate::decide::RequestHeaders for NoHeaders {
+            fn header(&self, _: &str) -> Option<&[u8]> {
+                None
+            }
+            fn cookie(&self, _: &str) -> Option<&[u8]> {
+                None
+            }
+        }
+        let c = GrayConfig::from_yaml(
+            "baseDeployment:\n  version: b\n  versionPredicates: {/app1: a1}\nrewrite:\n  fileRouting:\n    /: /mfe/{version}\n",
+        )
+        .unwrap();
+        let v = |p: &str| {
+            let mut s = Vec::new();
+            crate::decide::decide(&c, p.as_bytes(), &NoHeaders, &mut s)
+                .unwrap()
+                .version
+                .to_owned()
+        };
+        assert_eq!(v("/app1/x.js"), "a1");
+        assert_eq!(v("/app123.js"), "a1");
+        assert_eq!(v("/app1../x.js"), "b");
+        assert_eq!(v("/app1.."), "b");
+        assert_eq!(v("/other.js"), "b");
     }
 }

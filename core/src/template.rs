@@ -24,6 +24,16 @@ impl Template {
         self.parts.iter().map(String::len).sum::<usize>() + (self.parts.len() - 1) * version.len()
     }
 
+    /// The text before the first placeholder: every rendering starts with it.
+    pub fn literal_prefix(&self) -> &str {
+        self.parts.first().map_or("", String::as_str)
+    }
+
+    /// The text with the placeholders left in.
+    pub fn source(&self) -> String {
+        self.parts.join(PLACEHOLDER)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.parts.iter().all(String::is_empty)
     }

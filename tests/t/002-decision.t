@@ -425,7 +425,8 @@ indexPaths: ['/**/manifest.json']
 rewrite:
   fileRouting: {/: '/mfe/{version}'}
 --- config
-location / { frontend_gray gray.yaml; return 200 "v=$gray_version uri=$uri\n"; }
+location / { frontend_gray gray.yaml; try_files /.none @out; }
+location @out { return 200 "v=$gray_version uri=$uri\n"; }
 --- request
 GET /app1/a.js
 --- response_body

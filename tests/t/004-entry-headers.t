@@ -51,7 +51,8 @@ storeMaxAge: 600
 cookieDomain: .example.com
 cookieSecure: false
 --- config
-location / { frontend_gray gray.yaml; return 200 "ok\n"; }
+location / { frontend_gray gray.yaml; try_files /.none @ok; }
+location @ok { return 200 "ok\n"; }
 --- request
 GET /
 --- response_headers
@@ -63,7 +64,8 @@ baseDeployment: {version: base}
 grayDeployments:
 - {name: a, version: va, enabled: true, weight: 20}
 --- config
-location / { frontend_gray gray.yaml; return 200 "ok\n"; }
+location / { frontend_gray gray.yaml; try_files /.none @ok; }
+location @ok { return 200 "ok\n"; }
 --- request
 GET /
 --- more_headers
@@ -77,7 +79,8 @@ Set-Cookie: x-higress-uid=user2; Max-Age=31536000; Path=/; HttpOnly; Secure
 baseDeployment: {version: base}
 uniqueGrayTag: my-uid
 --- config
-location / { frontend_gray gray.yaml; return 200 "ok\n"; }
+location / { frontend_gray gray.yaml; try_files /.none @ok; }
+location @ok { return 200 "ok\n"; }
 --- request
 GET /
 --- response_headers_like
@@ -93,7 +96,8 @@ Set-Cookie: my-uid=keepme; Max-Age=31536000; Path=/; HttpOnly; Secure
 --- yaml
 baseDeployment: {version: base}
 --- config
-location / { frontend_gray gray.yaml; return 200 "ok\n"; }
+location / { frontend_gray gray.yaml; try_files /.none @ok; }
+location @ok { return 200 "ok\n"; }
 --- request
 GET /
 --- response_headers_like

@@ -155,7 +155,8 @@ v=gray
 baseDeployment: {version: base}
 storeMaxAge: 99999999999999999
 --- config
-location / { frontend_gray gray.yaml; return 200 "ok\n"; }
+location / { frontend_gray gray.yaml; try_files /.none @ok; }
+location @ok { return 200 "ok\n"; }
 --- request
 GET /
 --- response_headers
@@ -185,7 +186,8 @@ baseDeployment: {version: base}
 grayDeployments:
 - {name: a, version: va, enabled: true, weight: 50}
 --- config
-location / { frontend_gray gray.yaml; return 200 "ok\n"; }
+location / { frontend_gray gray.yaml; try_files /.none @ok; }
+location @ok { return 200 "ok\n"; }
 --- request
 GET /
 --- more_headers eval
