@@ -5,7 +5,7 @@
 
 mod compile;
 mod model;
-mod raw;
+pub(crate) mod raw;
 
 use std::fmt;
 
@@ -48,13 +48,20 @@ pub(crate) fn value_err(field: impl Into<String>, message: impl Into<String>) ->
 }
 
 impl GrayConfig {
-    /// Parses and compiles a YAML (or JSON) document.
+    /// Parses and compiles a YAML (or JSON) document; relative paths in it (a JWT key file)
+    /// are relative to the current directory.
     pub fn from_yaml(text: &str) -> Result<GrayConfig, ConfigError> {
+        Self::from_yaml_in(text, std::path::Path::new("."))
+    }
+
+    /// Parses and compiles a YAML (or JSON) document whose relative paths are relative to
+    /// `dir` (the YAML file's directory).
+    pub fn from_yaml_in(text: &str, dir: &std::path::Path) -> Result<GrayConfig, ConfigError> {
         let mut unknown = Vec::new();
         let de = serde_yaml_ng::Deserializer::from_str(text);
         let raw: RawConfig = serde_ignored::deserialize(de, |path| unknown.push(path.to_string()))
             .map_err(yaml_error)?;
-        let mut cfg = compile::compile(raw)?;
+        let mut cfg = compile::compile(raw, dir)?;
         for u in unknown.iter().rev() {
             // serde_ignored writes `?` for the `Some` of an Option: not part of the field path
             let path: Vec<&str> = u.split('.').filter(|s| *s != "?").collect();
@@ -62,6 +69,13 @@ impl GrayConfig {
                 .insert(0, format!("unknown field \"{}\" ignored", path.join(".")));
         }
         Ok(cfg)
+    }
+
+    /// The deployment of version `v` among all configured ones, disabled grays included
+    /// (`preview`).
+    pub fn any_deployment_by_version(&self, v: &[u8]) -> Option<&Deployment> {
+        self.deployment_by_version(v)
+            .or_else(|| self.disabled.iter().find(|d| d.version.as_bytes() == v))
     }
 
     /// The deployment whose *own* version is `v` (base or an enabled gray), for stickiness.

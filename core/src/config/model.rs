@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use crate::conditions::jwt::JwtSource;
+use crate::conditions::{Cidr, Condition};
 use crate::cookies::UidCookie;
 use crate::glob::PathMatcher;
 use crate::template::Template;
@@ -25,6 +27,13 @@ pub struct GrayConfig {
     pub base: Deployment,
     /// Enabled gray deployments, in file order (the order the decision tries them).
     pub grays: Vec<Deployment>,
+    /// Disabled gray deployments: only `preview` reaches them.
+    pub disabled: Vec<Deployment>,
+    /// Names of the nginx variables `variable` conditions read, by slot (SPEC §8).
+    pub variables: Vec<String>,
+    /// The top-level `jwt`: where the token is and how it is verified.
+    pub jwt: Option<JwtSource>,
+    pub preview: Option<Preview>,
     /// Some enabled gray deployment has `weight > 0`: the uid bucket decides (SPEC §4.5).
     pub percentage: bool,
     pub backend_gray_tag: String,
@@ -50,6 +59,10 @@ pub struct GrayConfig {
 #[derive(Debug, Default)]
 pub struct Rule {
     pub name: String,
+    /// `$gray_reason` when this rule chose: `rule:<name>`.
+    pub reason: String,
+    /// `match`: every condition must hold (SPEC §8); empty: no such test.
+    pub conditions: Vec<Condition>,
     pub gray_key_values: HashSet<Box<[u8]>>,
     pub gray_tag_key: Option<String>,
     pub gray_tag_values: HashSet<Box<[u8]>>,
@@ -74,6 +87,8 @@ pub struct Deployment {
     pub backend_cookie: Option<String>,
     /// The entry-page snippets with this deployment's version filled in (SPEC §6).
     pub inject: RenderedInjection,
+    /// `$gray_reason` when this deployment was chosen but is rolled back: `rollback:<name>`.
+    pub rollback_reason: String,
 }
 
 /// Injection snippets of one deployment, rendered at configuration time.
@@ -91,6 +106,16 @@ impl Deployment {
     pub fn is_base(&self) -> bool {
         self.name == "base"
     }
+}
+
+/// `preview`: QA opens any configured version by a header or a query argument (SPEC §8).
+#[derive(Debug, Default)]
+pub struct Preview {
+    /// Lower-case header name.
+    pub header: Option<String>,
+    pub query: Option<String>,
+    /// Client networks that may preview; empty: everyone.
+    pub allow: Vec<Cidr>,
 }
 
 #[derive(Debug, Default)]

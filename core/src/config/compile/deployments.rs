@@ -13,6 +13,7 @@ use crate::cookies::{self, CookieAttrs};
 pub(super) struct Deployments {
     pub base: Deployment,
     pub grays: Vec<Deployment>,
+    pub disabled: Vec<Deployment>,
     pub any_backend: bool,
 }
 
@@ -36,6 +37,7 @@ pub(super) fn compile(
     )?;
 
     let mut grays = Vec::new();
+    let mut disabled = Vec::new();
     let mut weight_sum: i64 = 0;
     let mut any_backend = base.backend_version.is_some();
     for (i, d) in raw.gray_deployments.iter().flatten().enumerate() {
@@ -52,6 +54,7 @@ pub(super) fn compile(
         let mut dep = deployment(&field, d, name, attrs, backend_gray_tag)?;
         any_backend |= dep.backend_version.is_some();
         if !d.enabled.unwrap_or(false) {
+            disabled.push(dep);
             continue;
         }
         dep.rule = rules.iter().position(|r| r.name == dep.name);
@@ -76,6 +79,7 @@ pub(super) fn compile(
     Ok(Deployments {
         base,
         grays,
+        disabled,
         any_backend,
     })
 }
@@ -140,6 +144,7 @@ fn deployment(
         check_version(&format!("{field}.backendVersion"), b)?;
     }
     Ok(Deployment {
+        rollback_reason: format!("rollback:{name}"),
         version_cookie: attrs.format(VERSION_TAG, &version),
         backend_cookie: backend_version
             .as_ref()

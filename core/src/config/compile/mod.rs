@@ -9,15 +9,20 @@ mod rules;
 
 pub use injection::local_storage_script;
 
-use super::raw::{RawConfig, Text};
+use std::path::Path;
+
+use super::raw::{RawConfig, RawPreview, Text};
+use super::Preview;
 use super::{
     value_err, ConfigError, GrayConfig, DEFAULT_BACKEND_GRAY_TAG, DEFAULT_STORE_MAX_AGE,
     DEFAULT_UNIQUE_GRAY_TAG,
 };
+use crate::conditions::jwt::JwtSource;
+use crate::conditions::{cidrs, CompileCtx};
 use crate::cookies::{CookieAttrs, UidCookie};
 use crate::glob::PathMatcher;
 
-pub(super) fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
+pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigError> {
     let mut warnings = Vec::new();
 
     let store_max_age = raw.store_max_age.unwrap_or(DEFAULT_STORE_MAX_AGE);
@@ -92,10 +97,27 @@ pub(super) fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
         .map(|(k, v)| (k.to_ascii_lowercase(), v.0.clone().into_bytes()))
         .collect();
 
-    let rules = rules::compile(&raw)?;
+    let (jwt, jwt_warnings) = match &raw.jwt {
+        Some(j) => {
+            let (src, w) = JwtSource::compile(j, dir, "jwt")?;
+            (Some(src), w)
+        }
+        None => (None, Vec::new()),
+    };
+    warnings.extend(jwt_warnings);
+    let preview = raw.preview.as_ref().map(preview).transpose()?;
+    let mut variables = Vec::new();
+    let rules = rules::compile(
+        &raw,
+        &mut CompileCtx {
+            variables: &mut variables,
+            has_jwt: jwt.is_some(),
+        },
+    )?;
     let deployments::Deployments {
         base,
         mut grays,
+        disabled,
         any_backend,
     } = deployments::compile(&raw, &rules, &attrs, &backend_gray_tag, &mut warnings)?;
     let percentage = grays.iter().any(|d| d.bucket.1 > d.bucket.0);
@@ -124,6 +146,10 @@ pub(super) fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
         rules,
         base,
         grays,
+        disabled,
+        variables,
+        jwt,
+        preview,
         percentage,
         backend_gray_tag,
         unique_gray_tag,
@@ -165,4 +191,21 @@ pub(super) fn check_name(field: &str, v: &str) -> Result<(), ConfigError> {
             format!("\"{v}\" is not a valid cookie/header name"),
         ))
     }
+}
+
+/// `preview` (SPEC §8): a header and / or a query argument, and the networks allowed to use it.
+fn preview(p: &RawPreview) -> Result<Preview, ConfigError> {
+    let header = text(&p.header).map(|h| h.to_ascii_lowercase());
+    if let Some(h) = &header {
+        check_name("preview.header", h)?;
+    }
+    let query = text(&p.query);
+    if header.is_none() && query.is_none() {
+        return Err(value_err("preview", "needs a header or a query argument"));
+    }
+    Ok(Preview {
+        header,
+        query,
+        allow: cidrs("preview.allow", p.allow.as_deref().unwrap_or_default())?,
+    })
 }
