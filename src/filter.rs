@@ -6,7 +6,7 @@
 //!
 //! nginx has no safe wrapper for filters: the chain is the `ngx_http_top_*_filter` globals.
 
-use frontend_gray_core::decide::global_config_script;
+use frontend_gray_core::decide::global_config_script_with;
 use frontend_gray_core::html::{EntryRewriter, Injections};
 use frontend_gray_core::{Decision, GrayConfig, Kind};
 use ngx::core::{Pool, Status};
@@ -122,13 +122,18 @@ fn entry_response(
             return Some(());
         }
     }
-    let headers = NgxHeaders {
-        list: &r.headers_in.headers,
-    };
+    let headers = NgxHeaders::new(r, &cfg.variable_indices);
     // SAFETY (both): the request pool outlives the request's body filter calls
     let mut scratch = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
     let mut script = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
-    global_config_script(cfg, d.version, &headers, &mut scratch, &mut script);
+    global_config_script_with(
+        cfg,
+        d.version,
+        &headers,
+        &c.facts,
+        &mut scratch,
+        &mut script,
+    );
     let inj = Injections {
         head_first: script.leak(),
         head_last: &d.deployment.inject.head,

@@ -6,7 +6,8 @@
 //! - `filter.rs`     — the header filter of entry responses (cookies, Cache-Control, 404s);
 //! - `body.rs`       — the body filter: streams entry pages through the HTML rewriter;
 //! - `variables.rs`  — `$gray_version`, `$gray_backend_version`, `$gray_deployment`,
-//!   `$gray_uid`, `$gray_host`;
+//!   `$gray_uid`, `$gray_host`, `$gray_reason`;
+//! - `condvars.rs`   — the nginx variables that `variable` conditions read;
 //! - `ctx.rs`        — the per-request context, kept across internal redirects;
 //! - `headers.rs`    — reading and writing nginx header lists;
 //! - `ffi_guard.rs`  — no panic crosses into nginx.
@@ -38,6 +39,7 @@ macro_rules! debug_http {
 pub(crate) use debug_http;
 
 mod body;
+mod condvars;
 mod conf;
 mod ctx;
 mod ffi_guard;
@@ -55,11 +57,17 @@ impl HttpModule for Module {
     }
 
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        ffi_guard::guard(Status::NGX_ERROR.into(), || variables::register(cf).into())
+        ffi_guard::guard(Status::NGX_ERROR.into(), || {
+            condvars::reset();
+            variables::register(cf).into()
+        })
     }
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         ffi_guard::guard(Status::NGX_ERROR.into(), || {
+            if !condvars::check(cf) {
+                return Status::NGX_ERROR.into();
+            }
             let rc = handler::register(cf);
             if rc != Status::NGX_OK {
                 return rc.into();

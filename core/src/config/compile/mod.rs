@@ -107,10 +107,12 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
     warnings.extend(jwt_warnings);
     let preview = raw.preview.as_ref().map(preview).transpose()?;
     let mut variables = Vec::new();
+    let mut variable_fields = Vec::new();
     let rules = rules::compile(
         &raw,
         &mut CompileCtx {
             variables: &mut variables,
+            variable_fields: &mut variable_fields,
             has_jwt: jwt.is_some(),
         },
     )?;
@@ -148,6 +150,8 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
         grays,
         disabled,
         variables,
+        variable_fields,
+        variable_indices: Vec::new(),
         jwt,
         preview,
         percentage,
