@@ -159,7 +159,7 @@ impl<'c> Decision<'c> {
     /// the response sets no cookies.
     pub fn set_cookies<'a>(&'a self, cfg: &'a GrayConfig) -> impl Iterator<Item = SetCookie<'a>> {
         let on = self.sets_cookies(cfg);
-        let version = on.then(|| SetCookie::Whole(self.deployment.version_cookie.as_str()));
+        let version = on.then_some(SetCookie::Whole(self.deployment.version_cookie.as_str()));
         let uid = self.uid.as_ref().filter(|_| on && cfg.uses_uid).map(|u| {
             SetCookie::Uid(
                 cfg.uid_cookie.prefix.as_str(),
