@@ -158,6 +158,7 @@ pub extern "C" fn set_frontend_gray(
             .unwrap_or(std::path::Path::new("."));
         match GrayConfig::from_yaml_in(&text, dir) {
             Ok(mut cfg) => {
+                crate::cookiescope::record(&path, &cfg);
                 if let Err(e) = crate::condvars::resolve(cf, &mut cfg, &path) {
                     ngx_conf_log_error!(
                         NGX_LOG_EMERG,

@@ -8,6 +8,7 @@
 //! - `variables.rs`  — `$gray_version`, `$gray_backend_version`, `$gray_deployment`,
 //!   `$gray_uid`, `$gray_host`, `$gray_reason`;
 //! - `condvars.rs`   — the nginx variables that `variable` conditions read;
+//! - `cookiescope.rs`— the warning for two apps whose cookies would cross;
 //! - `ctx.rs`        — the per-request context, kept across internal redirects;
 //! - `headers.rs`    — reading and writing nginx header lists;
 //! - `ffi_guard.rs`  — no panic crosses into nginx.
@@ -41,6 +42,7 @@ pub(crate) use debug_http;
 mod body;
 mod condvars;
 mod conf;
+mod cookiescope;
 mod ctx;
 mod ffi_guard;
 mod filter;
@@ -59,6 +61,7 @@ impl HttpModule for Module {
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         ffi_guard::guard(Status::NGX_ERROR.into(), || {
             condvars::reset();
+            cookiescope::reset();
             variables::register(cf).into()
         })
     }
@@ -68,6 +71,7 @@ impl HttpModule for Module {
             if !condvars::check(cf) {
                 return Status::NGX_ERROR.into();
             }
+            cookiescope::check(cf);
             let rc = handler::register(cf);
             if rc != Status::NGX_OK {
                 return rc.into();

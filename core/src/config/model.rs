@@ -19,6 +19,8 @@ pub struct GrayConfig {
     pub store_max_age: i64,
     pub cookie_domain: Option<String>,
     pub cookie_secure: bool,
+    /// `cookiePath`: the `Path` of every cookie the module sets (`/` by default).
+    pub cookie_path: String,
     pub index_paths: PathMatcher,
     pub skipped_paths: PathMatcher,
     /// (lower-case header name, value)

@@ -44,10 +44,22 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
             ));
         }
     }
+    let cookie_path = text(&raw.cookie_path).unwrap_or_else(|| "/".into());
+    if !cookie_path.starts_with('/')
+        || !cookie_path
+            .bytes()
+            .all(|b| crate::cookies::is_cookie_octet(b) && b != b',')
+    {
+        return Err(value_err(
+            "cookiePath",
+            format!("\"{cookie_path}\" is not a cookie path (it starts with \"/\", with no blanks, \";\" or \",\")"),
+        ));
+    }
     let attrs = CookieAttrs {
         max_age: store_max_age,
         domain: cookie_domain.clone(),
         secure: raw.cookie_secure.unwrap_or(true),
+        path: cookie_path.clone(),
     };
 
     let local_storage_gray_key = text(&raw.local_storage_gray_key);
@@ -142,6 +154,7 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
         store_max_age,
         cookie_domain,
         cookie_secure: attrs.secure,
+        cookie_path,
         index_paths,
         skipped_paths,
         skipped_by_headers,
