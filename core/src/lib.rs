@@ -3,6 +3,7 @@
 //! requests to these functions and nothing else.
 #![forbid(unsafe_code)]
 
+pub mod conditions;
 pub mod config;
 pub mod cookies;
 pub mod decide;
