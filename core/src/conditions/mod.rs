@@ -1,1 +1,2 @@
+pub mod jwt;
 pub mod ua;
