@@ -259,8 +259,12 @@ impl JwtSource {
                 let full = base_dir.join(path);
                 let text = std::fs::read(&full)
                     .map_err(|e| err(field, sub, format!("cannot read {}: {e}", full.display())))?;
-                load_keys(&text, &mut warnings)
-                    .map_err(|m| err(field, sub, format!("{}: {m}", full.display())))?
+                load_keys(
+                    &text,
+                    &format!("{field}.{sub}: {}", full.display()),
+                    &mut warnings,
+                )
+                .map_err(|m| err(field, sub, format!("{}: {m}", full.display())))?
             }
         };
 
@@ -368,7 +372,8 @@ impl JwtSource {
 }
 
 /// Reads a PEM public key (RSA or EC P-256) or a JWKS document.
-fn load_keys(text: &[u8], warnings: &mut Vec<String>) -> Result<Vec<Key>, String> {
+/// `at` prefixes the warnings (`jwt.keys: /etc/nginx/jwks.json`).
+fn load_keys(text: &[u8], at: &str, warnings: &mut Vec<String>) -> Result<Vec<Key>, String> {
     let trimmed = text.trim_ascii_start();
     if trimmed.starts_with(b"{") {
         let set: JwkSet =
@@ -377,7 +382,7 @@ fn load_keys(text: &[u8], warnings: &mut Vec<String>) -> Result<Vec<Key>, String
         for (i, jwk) in set.keys.iter().enumerate() {
             match jwk_key(jwk) {
                 Ok(k) => keys.push(k),
-                Err(why) => warnings.push(format!("JWKS key {i} skipped: {why}")),
+                Err(why) => warnings.push(format!("{at}: JWKS key {i} skipped: {why}")),
             }
         }
         if keys.is_empty() {
@@ -852,7 +857,11 @@ mod tests {
             1,
             "the encryption key is skipped: {warnings:?}"
         );
-        assert!(warnings[0].contains("key 2"), "{warnings:?}");
+        assert!(warnings[0].starts_with("jwt.keys: /"), "{warnings:?}");
+        assert!(
+            warnings[0].contains("jwks.json: JWKS key 2 skipped"),
+            "{warnings:?}"
+        );
         assert_eq!(src.algorithms(), ["RS256", "ES256"]);
         let ok = |t: String| src.verify(t.as_bytes(), NOW).is_some();
         assert!(ok(sign(
