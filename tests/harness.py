@@ -47,6 +47,11 @@ eval) or `reload` (YAML text written to gray.yaml, then SIGHUP). A request step'
   body_streams        the first body byte must arrive at least this many seconds before the end
   slow_client         read the response slowly: a 4 KB receive buffer, this many bytes per read
                       and 1 ms between reads (nginx then sees its socket full and must wait)
+  response_check eval  Python expressions, one a line, each must be true of the response `r`:
+                      r.status, r.values("Name") (a list), r.text (the body), cookies(r)
+                      ({name: value} of its Set-Cookie headers; a name set twice is an error),
+                      bucket(uid) (xxh3_64(uid) % 100, from the `xxhash` Python package),
+                      http_time(v) (an HTTP date in epoch seconds), now() (epoch seconds)
   worker_rss_growth_kb_max  the worker's PEAK RSS over the step (VmHWM, reset before the step,
                       and RSS sampled every 5 ms while responses are in flight) may exceed its
                       RSS before the step by at most this much
@@ -86,10 +91,12 @@ $TEST_NGINX_CHUNK_PORT, $TEST_NGINX_PREFIX. Prints one line per block and a fina
 Self-test mode (`--self-test [FILES]`, default tests/selftest/*.t): a block whose title starts
 with `PASS` must pass; every other block must fail, and its `selftest_fails_with` regex must
 match one of the harness's messages for it (so it fails for the reason it is about). Prints
-`harness self-test: N passed, M failed`.
+`harness self-test: N passed, M failed`. SELFTEST_DEBUG=1 lets such a block run in the normal
+mode, to read its messages.
 """
 
 import argparse
+import email.utils
 import glob
 import gzip
 import os
@@ -119,10 +126,10 @@ REQUEST_SECTIONS = {
     "more_headers": True, "request_port": False, "error_code": False, "response_headers": False,
     "response_headers_like": False, "response_headers_exact": False, "response_body": True,
     "response_body_like": False, "repeat": False, "raw_response_like": False, "body_streams": False,
-    "slow_client": False, "worker_rss_growth_kb_max": False,
+    "slow_client": False, "worker_rss_growth_kb_max": False, "response_check": True,
 }
 RELOAD_SECTIONS = {"reload_fails": False, "during_reload": False, "reload_error_log": False}
-MUST_EVAL = {"origin_chunks", "raw_origin"}
+MUST_EVAL = {"origin_chunks", "raw_origin", "response_check"}
 WRAPPER = []  # e.g. valgrind and its options (--wrapper)
 ALWAYS_BAD = [r"panicked", r"exited on signal"]
 ERROR_LEVEL = re.compile(r"\[(error|crit|alert|emerg)\]")
@@ -196,6 +203,8 @@ def parse(path):
                            f"step, not to the {step['_kind']} step before it (it would never be checked)")
         if evalflag and not kind_sections[sec]:
             return problem(f"section {sec} does not honour eval")
+        if sec in MUST_EVAL and not evalflag:
+            return problem(f"section {sec} needs eval")
         if sec in step:
             return problem(f"section {sec} given twice in one step")
         step[sec] = text
@@ -261,6 +270,30 @@ def need_regex(rx, what):
         return re.compile(rx.strip(), re.S)
     except re.error as e:
         raise ValueError(f"{what}: bad regex /{rx.strip()}/: {e}") from None
+
+
+def bucket(uid):
+    """SPEC §4.5's bucket, by the reference xxHash library (not the module's code)."""
+    try:
+        import xxhash
+    except ImportError:
+        raise ValueError("bucket(): needs the xxhash Python package (python3 -m pip install xxhash)") from None
+    return xxhash.xxh3_64_intdigest(uid.encode() if isinstance(uid, str) else uid) % 100
+
+
+def cookies(r):
+    """{name: value} of a response's Set-Cookie headers; a cookie set twice raises."""
+    out = {}
+    for v in r.values("Set-Cookie"):
+        name, _, rest = v.partition("=")
+        if name in out:
+            raise ValueError(f"cookie {name} set twice: {r.values('Set-Cookie')}")
+        out[name] = rest.split(";", 1)[0]
+    return out
+
+
+def http_time(v):
+    return email.utils.parsedate_to_datetime(v).timestamp()
 
 
 def big_page(kb):
@@ -822,6 +855,19 @@ def check_step(ng, step, errors):
     port = int(ng.subst(step["request_port"])) if "request_port" in step else ng.port
     want_status = step.get("error_code", None if raw is not None else "200")
     peak = PeakRss(ng) if "worker_rss_growth_kb_max" in step else None
+    try:
+        run_requests(ng, step, errors, method, target, headers, raw, port, want_status)
+    finally:
+        if peak:
+            grown, after = peak.finish()
+    if peak:
+        print(f"    # worker peak RSS {grown:+d} kB over {step.get('repeat', '1')} request(s) "
+              f"(after: {after:+d} kB)")
+        if grown > int(step["worker_rss_growth_kb_max"]):
+            errors.append(f"worker peak RSS grew {grown} kB, over {step['worker_rss_growth_kb_max']} kB")
+
+
+def run_requests(ng, step, errors, method, target, headers, raw, port, want_status):
     for _ in range(int(step.get("repeat", "1"))):
         label = f"{method} {target}"
         try:
@@ -844,6 +890,17 @@ def check_step(ng, step, errors):
             c = need_regex(ng.subst(step["response_body_like"]), "response_body_like")
             if not c.search(text):
                 errors.append(f"{label}: body {text[:300]!r} does not match /{c.pattern}/")
+        r.text = text
+        for expr in [x.strip() for x in step.get("response_check", "").split("\n") if x.strip()]:
+            try:
+                ok = eval(expr, {"r": r, "cookies": cookies, "bucket": bucket, "re": re,  # noqa: S307
+                                 "http_time": http_time, "now": time.time})
+            except ValueError:
+                raise
+            except Exception as e:  # noqa: BLE001 - the check fails, with the reason
+                ok, expr = False, f"{expr} (raised {e!r})"
+            if not ok:
+                errors.append(f"{label}: response_check failed: {expr}; headers {r.headers}, body {text[:100]!r}")
         if "raw_response_like" in step:
             rx = ng.subst(step["raw_response_like"])
             if not rx.strip():
@@ -856,12 +913,6 @@ def check_step(ng, step, errors):
                 errors.append(f"{label}: first body byte at {first}s of {total:.3f}s: not streamed")
         if errors:
             break
-    if peak:
-        grown, after = peak.finish()
-        print(f"    # worker peak RSS {grown:+d} kB over {step.get('repeat', '1')} request(s) "
-              f"(after: {after:+d} kB)")
-        if grown > int(step["worker_rss_growth_kb_max"]):
-            errors.append(f"worker peak RSS grew {grown} kB, over {step['worker_rss_growth_kb_max']} kB")
 
 
 def log_line(log, pos):

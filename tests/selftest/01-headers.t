@@ -122,3 +122,55 @@ X-B ~ v=\d+
 --- response_headers_like
 !X-A: ^three$
 X-B: =4
+
+=== a false response_check fails
+--- config
+location / { add_header X-A "1"; return 200 "x\n"; }
+--- request
+GET /
+--- response_check eval
+r.values("X-A") == ["1"]
+r.values("X-A") == ["2"]
+--- selftest_fails_with
+response_check failed: r.values\("X-A"\) == \["2"\]
+
+=== a response_check that raises fails
+--- config
+location / { return 200 "x\n"; }
+--- request
+GET /
+--- response_check eval
+r.values("X-A")[0] == "1"
+--- selftest_fails_with
+response_check failed: .*raised IndexError
+
+=== cookies() refuses a cookie set twice
+--- config
+location / { add_header Set-Cookie "a=1; Path=/"; add_header Set-Cookie "a=2; Path=/x"; return 200 "x\n"; }
+--- request
+GET /
+--- response_check eval
+cookies(r)["a"] in ("1", "2")
+--- selftest_fails_with
+cookie a set twice
+
+=== response_check needs eval
+--- config
+location / { return 200 "x\n"; }
+--- request
+GET /
+--- response_check
+True
+--- selftest_fails_with
+section response_check needs eval
+
+=== PASS: response_check with cookies() and bucket() (reference vectors)
+--- config
+location / { add_header Set-Cookie "x-higress-uid=user2; Path=/"; add_header Set-Cookie "t=v; Path=/"; return 200 "x\n"; }
+--- request
+GET /
+--- response_check eval
+cookies(r) == {"x-higress-uid": "user2", "t": "v"}
+bucket(cookies(r)["x-higress-uid"]) == 11
+bucket("user8") == 98 and bucket("") == 38
+r.text == "x\n" and r.status == 200
