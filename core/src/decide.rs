@@ -103,6 +103,70 @@ pub fn decide<'c, H: RequestHeaders, A: Allocator>(
     h: &H,
     scratch: &mut Vec<u8, A>,
 ) -> Option<Decision<'c>> {
+    decide_steered(cfg, path, h, scratch, &Unsteered)
+}
+
+/// Run-time overrides of SPEC §10 that the decision consults. Deployments are indexed as
+/// the status page lists them: 0 is base, `i + 1` is `cfg.grays[i]`.
+pub trait Steering {
+    /// The deployment all traffic is pinned to.
+    fn pinned(&self) -> Option<usize>;
+    /// Whether any gray deployment's `enabled` or `weight` is overridden (else the
+    /// configuration's own buckets apply, with no further calls).
+    fn overridden(&self) -> bool;
+    /// The overrides of `cfg.grays[i]`: (enabled, weight).
+    fn gray(&self, i: usize) -> (Option<bool>, Option<u8>);
+}
+
+/// No overrides.
+pub struct Unsteered;
+
+impl Steering for Unsteered {
+    fn pinned(&self) -> Option<usize> {
+        None
+    }
+    fn overridden(&self) -> bool {
+        false
+    }
+    fn gray(&self, _: usize) -> (Option<bool>, Option<u8>) {
+        (None, None)
+    }
+}
+
+/// The effective (enabled, weight) of `cfg.grays[i]` under `s`.
+pub fn effective_gray<S: Steering>(cfg: &GrayConfig, s: &S, i: usize) -> (bool, u8) {
+    let d = &cfg.grays[i];
+    let (e, w) = if s.overridden() {
+        s.gray(i)
+    } else {
+        (None, None)
+    };
+    let enabled = e.unwrap_or(true);
+    let weight = if enabled {
+        w.unwrap_or(d.bucket.1 - d.bucket.0)
+    } else {
+        0
+    };
+    (enabled, weight)
+}
+
+/// Percentage mode under the overrides (SPEC §4.5).
+pub fn is_percentage<S: Steering>(cfg: &GrayConfig, s: &S) -> bool {
+    if !s.overridden() {
+        return cfg.percentage;
+    }
+    (0..cfg.grays.len()).any(|i| effective_gray(cfg, s, i).1 > 0)
+}
+
+/// [`decide`] under run-time overrides: a pin takes entries (and assets without a sticky
+/// cookie); `enabled: false` and weights change which deployment the rules or buckets pick.
+pub fn decide_steered<'c, H: RequestHeaders, A: Allocator, S: Steering>(
+    cfg: &'c GrayConfig,
+    path: &[u8],
+    h: &H,
+    scratch: &mut Vec<u8, A>,
+    steer: &S,
+) -> Option<Decision<'c>> {
     let kind = classify(cfg, path, h)?;
     let client_uid = || {
         if !cfg.uses_uid {
@@ -113,27 +177,50 @@ pub fn decide<'c, H: RequestHeaders, A: Allocator>(
             .and_then(Uid::from_client)
             .or_else(|| h.cookie(tag).and_then(Uid::from_client))
     };
+    let sets_cookies = kind == Kind::Html || (kind == Kind::Index && cfg.use_manifest_as_entry);
+    let pinned = steer.pinned().and_then(|i| match i {
+        0 => Some(&cfg.base),
+        i => cfg.grays.get(i - 1),
+    });
 
     let mut sticky = false;
-    let (deployment, uid) = match sticky_deployment(cfg, kind, h) {
-        Some(d) => {
+    let (deployment, uid) = match (sticky_deployment(cfg, kind, h), pinned) {
+        (Some(d), _) => {
             sticky = true;
             (d, client_uid())
         }
-        None if cfg.percentage => {
+        (None, Some(d)) => {
+            let uid = client_uid().or_else(|| (cfg.uses_uid && sets_cookies).then(Uid::generate));
+            (d, uid)
+        }
+        (None, None) if is_percentage(cfg, steer) => {
             let uid = client_uid().unwrap_or_else(Uid::generate);
             let b = bucket(uid.as_bytes());
-            let d = cfg.grays.iter().find(|d| d.bucket.0 <= b && b < d.bucket.1);
-            (d.unwrap_or(&cfg.base), Some(uid))
-        }
-        None => {
-            let d = with_user_id(cfg, h, scratch, |user| {
+            let d = if steer.overridden() {
+                let mut lo = 0u32;
                 cfg.grays
                     .iter()
-                    .find(|d| d.rule.is_some_and(|r| rule_matches(&cfg.rules[r], user, h)))
+                    .enumerate()
+                    .find(|(i, _)| {
+                        let w = u32::from(effective_gray(cfg, steer, *i).1);
+                        let hit = lo <= u32::from(b) && u32::from(b) < lo + w;
+                        lo += w;
+                        hit
+                    })
+                    .map(|(_, d)| d)
+            } else {
+                cfg.grays.iter().find(|d| d.bucket.0 <= b && b < d.bucket.1)
+            };
+            (d.unwrap_or(&cfg.base), Some(uid))
+        }
+        (None, None) => {
+            let d = with_user_id(cfg, h, scratch, |user| {
+                cfg.grays.iter().enumerate().find_map(|(i, d)| {
+                    let on = !steer.overridden() || effective_gray(cfg, steer, i).0;
+                    (on && d.rule.is_some_and(|r| rule_matches(&cfg.rules[r], user, h)))
+                        .then_some(d)
+                })
             });
-            let sets_cookies =
-                kind == Kind::Html || (kind == Kind::Index && cfg.use_manifest_as_entry);
             let uid = client_uid().or_else(|| (cfg.uses_uid && sets_cookies).then(Uid::generate));
             (d.unwrap_or(&cfg.base), uid)
         }

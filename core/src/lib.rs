@@ -11,12 +11,13 @@ pub mod html;
 pub mod json_field;
 pub mod path;
 pub mod rewrite;
+pub mod status;
 pub mod template;
 pub mod uid;
 pub mod userid;
 
 pub use config::{ConfigError, Deployment, GrayConfig};
-pub use decide::{decide, Decision, Kind, RequestHeaders};
+pub use decide::{decide, decide_steered, Decision, Kind, RequestHeaders, Steering};
 
 /// `x-higress-tag`, as a lower-case header name.
 pub const VERSION_TAG_LC: &[u8] = config::VERSION_TAG.as_bytes();

@@ -50,6 +50,8 @@ fn value_err(field: impl Into<String>, message: impl Into<String>) -> ConfigErro
 /// A compiled configuration. Immutable once built; shared by every location that uses it.
 #[derive(Debug, Default)]
 pub struct GrayConfig {
+    /// The app's name on the status page (SPEC §9); the module falls back to the file name.
+    pub name: Option<String>,
     /// Cookie / header holding the user id (`localStorageGrayKey` when that is set).
     pub gray_key: Option<String>,
     pub gray_sub_key: Option<String>,
@@ -376,6 +378,20 @@ fn render_injection(
 fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
     let mut warnings = Vec::new();
 
+    let name = text(&raw.name);
+    if let Some(n) = &name {
+        if n.len() > 64
+            || !n
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(value_err(
+                "name",
+                format!("\"{n}\" must be 1-64 letters, digits, \".\", \"_\" or \"-\""),
+            ));
+        }
+    }
+
     let store_max_age = raw.store_max_age.unwrap_or(DEFAULT_STORE_MAX_AGE);
     if store_max_age < 0 {
         return Err(value_err("storeMaxAge", "must not be negative"));
@@ -603,6 +619,7 @@ fn compile(raw: RawConfig) -> Result<GrayConfig, ConfigError> {
     }
 
     Ok(GrayConfig {
+        name,
         uses_uid: percentage || unique_explicit.is_some(),
         uses_backend_cookie: any_backend,
         uid_cookie: UidCookie::new(&unique_gray_tag, &attrs),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawConfig {
+    pub name: Option<Text>,
     pub gray_key: Option<Text>,
     pub gray_sub_key: Option<Text>,
     pub local_storage_gray_key: Option<Text>,
