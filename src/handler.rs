@@ -7,7 +7,7 @@
 use allocator_api2::vec::Vec;
 use frontend_gray_core::path::{clean_into, is_clean};
 use frontend_gray_core::rewrite::rewrite_into;
-use frontend_gray_core::{decide, Kind, VERSION_TAG_LC};
+use frontend_gray_core::{decide_steered, Kind, VERSION_TAG_LC};
 use ngx::core::{Pool, Status};
 use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_REWRITE_PHASE,
@@ -70,13 +70,15 @@ fn handle(r: &mut ngx_http_request_t) {
     };
 
     let mut scratch = Vec::new_in(&pool);
-    let decision = decide(
+    let steer = crate::zone::steering_for(r, cfg);
+    let decision = decide_steered(
         cfg,
         path,
         &NgxHeaders {
             list: &r.headers_in.headers,
         },
         &mut scratch,
+        &steer,
     );
     // SAFETY (lifetime): the configuration lives in the cycle's pool, which outlives requests
     let cfg: &'static _ = unsafe { &*(cfg as *const _) };

@@ -152,6 +152,13 @@ pub fn render_app_json<A: Allocator>(out: &mut Vec<u8, A>, app: &AppSnapshot) {
     out.extend_from_slice(b"}}");
 }
 
+/// An error answer: `{"error": "…"}`.
+pub fn render_error<A: Allocator>(out: &mut Vec<u8, A>, msg: &str) {
+    push(out, "{\"error\":");
+    push_json_str(out, msg);
+    push(out, "}\n");
+}
+
 /// The whole status document: `{"generation": N, "apps": {APP: {…}}}`.
 pub fn render_json<A: Allocator>(out: &mut Vec<u8, A>, generation: u64, apps: &[AppSnapshot]) {
     push(out, "{\"generation\":");
