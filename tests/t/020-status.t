@@ -24,7 +24,7 @@ base js
 >>> html/app/v1/app/manifest.json
 {}
 --- config
-location / { frontend_gray gray.yaml; root html; }
+location / { frontend_gray gray.yaml; root html; log_not_found off; }
 location /gray/status { frontend_gray_status; }
 --- request
 GET /
@@ -51,6 +51,8 @@ Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
 ^\{"generation":0,"apps":\{"gray":\{"config":"[^"]*/conf/gray.yaml","mode":"rules","pinned":null,"deployments":\{"base":\{"version":"v1","enabled":true,"weight":100,"state":"active","entries":1,"assets":2,"manifests":1,"status":\{"entry":\{"2xx":1,"3xx":0,"4xx":0,"5xx":0\},"asset":\{"2xx":1,"3xx":0,"4xx":1,"5xx":0\},"manifest":\{"2xx":1,"3xx":0,"4xx":0,"5xx":0\}\},"asset404":1,"jsErrors":0,"newUsers":0,"bytes":[1-9]\d*,"rollout":null,"guard":null\},"beta":\{"version":"v2","enabled":true,"weight":0,"state":"active","entries":1,"assets":0,"manifests":0,"status":\{"entry":\{"2xx":1,"3xx":0,"4xx":0,"5xx":0\},"asset":\{"2xx":0,"3xx":0,"4xx":0,"5xx":0\},"manifest":\{"2xx":0,"3xx":0,"4xx":0,"5xx":0\}\},"asset404":0,"jsErrors":0,"newUsers":0,"bytes":[1-9]\d*,"rollout":null,"guard":null\}\}\}\}\}$
+--- no_error_log
+\[error\]
 
 === TEST 2: 5xx of a proxied origin, new users in percentage mode, bytes as sent
 --- yaml
