@@ -26,6 +26,11 @@ use crate::Module;
 /// Starts reading the body; the answer is sent once it is in.
 pub fn start(r: &mut ngx_http_request_t) -> ngx_int_t {
     if r.headers_in.content_length_n > MAX_PATCH_BODY as i64 {
+        // SAFETY: live request; the body is read and dropped, the connection stays usable
+        let rc = unsafe { ngx::ffi::ngx_http_discard_request_body(r) };
+        if rc != ngx_int_t::from(Status::NGX_OK) {
+            return rc;
+        }
         return error(r, 400, &format!("body over {MAX_PATCH_BODY} bytes"), None);
     }
     // SAFETY: live request; nginx calls body_read when the body is in
@@ -89,13 +94,18 @@ fn finish(r: &mut ngx_http_request_t) -> ngx_int_t {
         Err(e) => return error(r, 400, &e.0, None),
     };
     let log = log(r);
-    let applied = mcf.locked(|| {
+    let run = || {
         let res = apply(app, &patch, mcf);
         if res.is_ok() {
             write_state(mcf, log);
         }
         res
-    });
+    };
+    let applied = if mcf.zone.is_some() {
+        mcf.locked(run)
+    } else {
+        Some(run())
+    };
     match applied {
         None => Status::NGX_ERROR.into(),
         Some(Err(e)) => error(r, 400, &e.0, None),
@@ -137,6 +147,11 @@ fn printable(body: &[u8]) -> String {
 /// Checks `patch` against the app's overrides in force and stores the result (zone locked).
 fn apply(app: &App, patch: &Patch, mcf: &MainConf) -> Result<(), PatchError> {
     let cfg = app.cfg();
+    if mcf.zone.is_none() {
+        return Err(PatchError(
+            "frontend_gray_zone is off: nothing can be steered".into(),
+        ));
+    }
     let (Some(rec), true) = (app.rec(), app.deps.iter().all(|d| !d.is_null())) else {
         return Err(PatchError(format!(
             "app \"{}\" has no room in the zone: raise frontend_gray_zone",

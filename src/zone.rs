@@ -246,7 +246,7 @@ pub fn steering_for<'a>(r: &ngx::ffi::ngx_http_request_t, cfg: &GrayConfig) -> Z
 /// The module's http main configuration.
 #[derive(Default)]
 pub struct MainConf {
-    /// `frontend_gray_zone SIZE;`
+    /// `frontend_gray_zone SIZE | off;` (`Some(0)`: off)
     pub zone_size: Option<usize>,
     /// `frontend_gray_state PATH;`
     pub state_path: Option<String>,
@@ -321,7 +321,7 @@ fn arg1(cf: &ngx_conf_t) -> ngx_str_t {
     unsafe { (*cf.args).as_slice::<ngx_str_t>()[1] }
 }
 
-/// `frontend_gray_zone SIZE;` (http).
+/// `frontend_gray_zone SIZE | off;` (http). `off`: no zone, no counters, no steering.
 pub extern "C" fn set_zone_size(
     cf: *mut ngx_conf_t,
     _cmd: *mut ngx_command_t,
@@ -334,6 +334,10 @@ pub extern "C" fn set_zone_size(
             return c"is duplicate".as_ptr() as *mut c_char;
         }
         let mut v = arg1(cf);
+        if bytes(&v) == b"off" {
+            mcf.zone_size = Some(0);
+            return NGX_CONF_OK;
+        }
         // SAFETY: v is a valid nginx string
         let n = unsafe { ngx_parse_size(&mut v) };
         if n < MIN_ZONE_SIZE as isize {
@@ -380,6 +384,9 @@ pub fn add_zone(cf: *mut ngx_conf_t) -> bool {
         return false;
     };
     let size = mcf.zone_size.unwrap_or(DEFAULT_ZONE_SIZE);
+    if size == 0 {
+        return true; // frontend_gray_zone off
+    }
     let mut name = ngx_str_t {
         len: "frontend_gray".len(),
         data: c"frontend_gray".as_ptr() as *mut u8,

@@ -8,6 +8,8 @@
   prometheus    a real Prometheus server (127.0.0.1, 1 s scrape interval) scrapes the module;
                 its HTTP API is polled until a counter has the expected value
   restart       frontend_gray_state: a pin survives stopping and starting nginx
+  dashboard     the HTML dashboard in headless Chromium (tests/status/dashboard.mjs): share and
+                error rate per version, refreshes itself, its button pins the app
   pin-load      wrk at an entry and an asset while the pin is set and removed every 200 ms
                 for DURATION seconds: no errors, every answer's version one the config or
                 the pin allows, both versions seen
@@ -87,6 +89,7 @@ http {{
             root html/app/$gray_version;
         }}
         location /gray/status {{ frontend_gray_status write=on; }}
+        location /ro/status {{ frontend_gray_status; }}
     }}
 }}
 """)
@@ -371,8 +374,25 @@ def t_pin_load(args):
         ng.stop()
 
 
+def t_dashboard(args):
+    here = os.path.dirname(os.path.abspath(__file__))
+    pkg = os.path.join(here, "..", "browser", "package.json")
+    if not os.path.isdir(os.path.join(here, "..", "browser", "node_modules", "playwright-core")):
+        raise AssertionError("playwright-core is not installed: run tests/browser/run first")
+    ng = Nginx(args.nginx, args.module).start()
+    try:
+        r = subprocess.run(["node", os.path.join(here, "dashboard.mjs"), f"http://127.0.0.1:{ng.port}",
+                            os.path.abspath(pkg)], capture_output=True, text=True, timeout=120)
+        out = r.stdout + r.stderr
+        assert r.returncode == 0, out[-2000:]
+        check_log(ng)
+        return out.strip().splitlines()[-1]
+    finally:
+        ng.stop()
+
+
 TESTS = [("exactness", t_exactness), ("promtool", t_promtool), ("prometheus", t_prometheus),
-         ("restart", t_restart), ("pin-load", t_pin_load)]
+         ("restart", t_restart), ("pin-load", t_pin_load), ("dashboard", t_dashboard)]
 
 
 def main():

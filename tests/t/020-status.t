@@ -270,3 +270,27 @@ GET /gray/status
 "base":\{"version":"v0","enabled":true,"weight":100,"state":"active","entries":1,.*"d399":\{"version":"v400","enabled":true,"weight":0,"state":"active","entries":0,
 --- error_log
 \[warn\] .*frontend_gray: zone "frontend_gray" \(32k\) is full: app "gray" deployment "d\d+" and the ones after it are not counted
+
+=== TEST 12: frontend_gray_zone off: no zone, nothing counted, nothing steered; requests are served
+--- yaml
+baseDeployment: {version: v1}
+grayDeployments:
+- {name: beta, version: v2, enabled: true}
+--- http_config
+frontend_gray_zone off;
+--- config
+location / { frontend_gray gray.yaml; return 200 "$gray_version\n"; }
+location /gray/status { frontend_gray_status write=on; }
+--- request
+GET /
+--- response_body
+v1
+--- raw_request eval
+(lambda b: b"PATCH /gray/status/apps/gray HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b))(b'{"pin": "v2"}')
+--- error_code: 400
+--- response_body
+{"error":"frontend_gray_zone is off: nothing can be steered"}
+--- request
+GET /gray/status
+--- response_body_like
+^\{"generation":0,"apps":\{"gray":\{.*"entries":0,
