@@ -14,6 +14,7 @@ CPU time per request (user+sys from /proc/PID/stat over requests served); req/s 
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -303,7 +304,9 @@ def main():
             on, off = totals[(wl, "module")], totals[(wl, "module, status zone off")]
             print(f"status zone, {wl}: {(on[1] / on[0]) / (off[1] / off[0]) * 100 - 100:+.1f} % worker CPU per request")
         _, _, st = fetch(servers["module"].port, "/gray/status", {})
-        print("status of the module's server after the run: " + st.decode()[:300])
+        deps = json.loads(st)["apps"]["rules"]["deployments"]
+        print("counted by the status zone during the run: " + ", ".join(
+            f"{n} {d['version']}: {d['entries']} entries, {d['assets']} assets" for n, d in deps.items()))
         print()
         print("worker RSS (kB) before -> after: " + ", ".join(
             f"{k} {rss0[k]} -> {s.rss_kb()}" for k, s in servers.items()))
