@@ -47,10 +47,14 @@ grayDeployments:
 """
 
 
+PREFIXES = []  # removed at the end, unless a test failed
+
+
 class Nginx:
     def __init__(self, binary, module, workers_n=1, extra_http="", keep_prefix=None):
         self.binary, self.module = binary, module
         self.prefix = keep_prefix or tempfile.mkdtemp(prefix="fg-status-")
+        PREFIXES.append(self.prefix)
         self.port = free_port()
         self.origin_port = free_port()
         self.proc = None
@@ -418,6 +422,9 @@ def main():
         except Exception as e:  # noqa: BLE001 - every failure is reported, the others still run
             failed += 1
             print(f"not ok - {args.label}{name}: {e!r}", flush=True)
+    if not failed:
+        for p in PREFIXES:
+            shutil.rmtree(p, ignore_errors=True)
     print(f"status tests: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
