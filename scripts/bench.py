@@ -14,6 +14,7 @@ CPU time per request (user+sys from /proc/PID/stat over requests served); req/s 
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -98,7 +99,7 @@ def write_tree(root):
             f.write(YAML % {"weight": weight, "head": HEAD, "first": FIRST, "last": LAST})
 
 
-def conf(kind, port, module, user):
+def conf(kind, port, module, user, zone=True):
     common = f"""{"load_module " + module + ";" if kind == "module" else ""}
 {user}
 worker_processes 1;
@@ -113,6 +114,7 @@ http {{
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;
+    {"" if zone else "frontend_gray_zone off;"}
     server {{
         listen 127.0.0.1:{port} reuseport;
 """
@@ -121,6 +123,7 @@ http {{
         body = "        location / { root html; }\n        location /nosendfile/ { alias html/; sendfile off; }\n"
     elif kind == "module":
         body = """        location / { frontend_gray rules.yaml; root html; }
+        location /gray/status { frontend_gray_status; }
 """
     else:  # sub_filter: the same page, injections and {version} by sub_filter
         body = f"""        location / {{
@@ -139,14 +142,16 @@ http {{
 
 
 class Server:
-    def __init__(self, nginx, prefix, kind, module, extra_yaml=None):
+    def __init__(self, nginx, prefix, kind, module, extra_yaml=None, zone=True):
         self.nginx, self.prefix, self.kind = nginx, prefix, kind
         self.port = free_port()
         user = "user root;" if os.geteuid() == 0 else ""
-        text = conf(kind, self.port, module, user)
+        text = conf(kind, self.port, module, user, zone)
         if extra_yaml:
             text = text.replace("rules.yaml", extra_yaml)
             self.kind = kind + "-" + extra_yaml.split(".")[0]
+        if not zone:
+            self.kind += "-nozone"
         self.conf = os.path.join(prefix, "conf", self.kind + ".conf")
         with open(self.conf, "w") as f:
             f.write(text.replace(f"logs/{kind}", f"logs/{self.kind}"))
@@ -227,11 +232,13 @@ def main():
         "asset 100 KB (gray user)": {
             "plain": ("plain", "/mfe/app1/gray/js/app.js", {}, lambda s, h, b: len(b) == 100 * 1024),
             "module": ("module", "/app1/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
+            "module, status zone off": ("module-nozone", "/app1/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
         },
         "entry 30 KB (gray user)": {
             "plain": ("plain", "/mfe/app1/gray/index.html", {}, lambda s, h, b: b"{version}" in b),
             "plain, sendfile off": ("plain", "/nosendfile/mfe/app1/gray/index.html", {}, lambda s, h, b: b"{version}" in b),
             "module": ("module", "/app1", gray, lambda s, h, b: inj(b) and b'content="gray"' in b and "x-higress-tag=gray" in h.get("Set-Cookie", "")),
+            "module, status zone off": ("module-nozone", "/app1", gray, lambda s, h, b: inj(b) and b'content="gray"' in b),
             "sub_filter": ("sub_filter", "/mfe/app1/gray/index.html", {}, lambda s, h, b: inj(b) and b'content="gray"' in b),
         },
         "entry 300 KB (gray user)": {
@@ -250,6 +257,7 @@ def main():
         servers["module"] = Server(a.nginx, prefix, "module", a.module)
         servers["sub_filter"] = Server(a.nginx, prefix, "sub", a.module)
         servers["module-pct"] = Server(a.nginx, prefix, "module", a.module, "pct.yaml")
+        servers["module-nozone"] = Server(a.nginx, prefix, "module", a.module, zone=False)
         for wl, cs in workloads.items():
             for c, (srv, path, hdrs, verify) in cs.items():
                 st, h, b = fetch(servers[srv].port, path, hdrs)
@@ -290,6 +298,15 @@ def main():
                 n, cpu, dt = totals[(wl, c)]
                 us = cpu / n * 1e6
                 print(f"| {wl} | {c} | {n / dt:,.0f} | {us:.1f} | {us / base_us:.2f}x |")
+        print()
+        # the status zone's cost: the module with its counters against the same module without
+        for wl in ("asset 100 KB (gray user)", "entry 30 KB (gray user)"):
+            on, off = totals[(wl, "module")], totals[(wl, "module, status zone off")]
+            print(f"status zone, {wl}: {(on[1] / on[0]) / (off[1] / off[0]) * 100 - 100:+.1f} % worker CPU per request")
+        _, _, st = fetch(servers["module"].port, "/gray/status", {})
+        deps = json.loads(st)["apps"]["rules"]["deployments"]
+        print("counted by the status zone during the run: " + ", ".join(
+            f"{n} {d['version']}: {d['entries']} entries, {d['assets']} assets" for n, d in deps.items()))
         print()
         print("worker RSS (kB) before -> after: " + ", ".join(
             f"{k} {rss0[k]} -> {s.rss_kb()}" for k, s in servers.items()))

@@ -178,7 +178,18 @@ pub extern "C" fn set_frontend_gray(
                         w
                     );
                 }
-                lcf.state = State::On(Arc::new(cfg));
+                let cfg = Arc::new(cfg);
+                if let Err(e) = crate::zone::register_app(cf, &cfg, &path) {
+                    ngx_conf_log_error!(
+                        NGX_LOG_EMERG,
+                        cf,
+                        "\"frontend_gray\" file \"{}\": {}",
+                        path,
+                        e
+                    );
+                    return NGX_CONF_ERROR;
+                }
+                lcf.state = State::On(cfg);
                 NGX_CONF_OK
             }
             Err(e) => {

@@ -134,12 +134,14 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
 
     let mut scratch = Vec::new_in(&pool);
     let facts = Facts::default();
+    let steer = crate::zone::steering_for(r, cfg);
     let decision = decide_with(
         cfg,
         path,
         &NgxHeaders::new(r, &cfg.variable_indices),
         &facts,
         &mut scratch,
+        &steer,
     );
     // SAFETY (lifetime): the configuration lives in the cycle's pool, which outlives requests
     let cfg: &'static _ = unsafe { &*(cfg as *const _) };

@@ -11,6 +11,11 @@
 //! - `cookiescope.rs`— the warning for two apps whose cookies would cross;
 //! - `ctx.rs`        — the per-request context, kept across internal redirects;
 //! - `headers.rs`    — reading and writing nginx header lists;
+//! - `zone.rs`       — the shared zone of counters and run-time overrides, `frontend_gray_zone`,
+//!   `frontend_gray_state`;
+//! - `counters.rs`   — the log-phase handler that counts finished requests;
+//! - `status.rs`     — `frontend_gray_status`: JSON, Prometheus text, dashboard;
+//! - `control.rs`    — PATCH of the status location: pin, weight, enabled;
 //! - `ffi_guard.rs`  — no panic crosses into nginx.
 //!
 //! All decisions are made by the pure `frontend-gray-core` crate.
@@ -21,10 +26,10 @@ use core::ptr::{addr_of, addr_of_mut};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_http_module_t, ngx_int_t, ngx_module_t, ngx_uint_t,
-    NGX_CONF_TAKE1, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF,
-    NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
+    NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
 };
-use ngx::http::{HttpModule, HttpModuleLocationConf};
+use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 use ngx::ngx_string;
 
 /// `debug_http!(r, fmt, args…)`: an http debug line (`--with-debug` builds, `error_log … debug`)
@@ -42,13 +47,17 @@ pub(crate) use debug_http;
 mod body;
 mod condvars;
 mod conf;
+mod control;
 mod cookiescope;
+mod counters;
 mod ctx;
 mod ffi_guard;
 mod filter;
 mod handler;
 mod headers;
+mod status;
 mod variables;
+mod zone;
 
 pub(crate) struct Module;
 
@@ -77,6 +86,9 @@ impl HttpModule for Module {
                 return rc.into();
             }
             filter::register();
+            if counters::register(cf) != Status::NGX_OK || !zone::add_zone(cf) {
+                return Status::NGX_ERROR.into();
+            }
             Status::NGX_OK.into()
         })
     }
@@ -87,12 +99,41 @@ unsafe impl HttpModuleLocationConf for Module {
     type LocationConf = conf::LocationConf;
 }
 
-static mut COMMANDS: [ngx_command_t; 2] = [
+// SAFETY: MainConf is what create_main_conf allocates for this module.
+unsafe impl HttpModuleMainConf for Module {
+    type MainConf = zone::MainConf;
+}
+
+static mut COMMANDS: [ngx_command_t; 5] = [
     ngx_command_t {
         name: ngx_string!("frontend_gray"),
         type_: (NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1)
             as ngx_uint_t,
         set: Some(conf::set_frontend_gray),
+        conf: NGX_HTTP_LOC_CONF_OFFSET,
+        offset: 0,
+        post: core::ptr::null_mut(),
+    },
+    ngx_command_t {
+        name: ngx_string!("frontend_gray_zone"),
+        type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
+        set: Some(zone::set_zone_size),
+        conf: NGX_HTTP_MAIN_CONF_OFFSET,
+        offset: 0,
+        post: core::ptr::null_mut(),
+    },
+    ngx_command_t {
+        name: ngx_string!("frontend_gray_state"),
+        type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
+        set: Some(zone::set_state_path),
+        conf: NGX_HTTP_MAIN_CONF_OFFSET,
+        offset: 0,
+        post: core::ptr::null_mut(),
+    },
+    ngx_command_t {
+        name: ngx_string!("frontend_gray_status"),
+        type_: (NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS | NGX_CONF_TAKE1) as ngx_uint_t,
+        set: Some(status::set_status),
         conf: NGX_HTTP_LOC_CONF_OFFSET,
         offset: 0,
         post: core::ptr::null_mut(),
@@ -103,7 +144,7 @@ static mut COMMANDS: [ngx_command_t; 2] = [
 static MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
     preconfiguration: Some(Module::preconfiguration),
     postconfiguration: Some(Module::postconfiguration),
-    create_main_conf: None,
+    create_main_conf: Some(Module::create_main_conf),
     init_main_conf: None,
     create_srv_conf: None,
     merge_srv_conf: None,

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use allocator_api2::vec::Vec as AVec;
 use frontend_gray_core::conditions::{find_query_arg, Condition, Env, Facts};
 use frontend_gray_core::cookies::find_cookie;
-use frontend_gray_core::decide::{rule_holds, with_user_id, Reason};
+use frontend_gray_core::decide::{rule_holds, with_user_id, Reason, Unsteered};
 use frontend_gray_core::path::clean_into;
 use frontend_gray_core::rewrite::{rewrite_into, Rewrite};
 use frontend_gray_core::{decide_with, uid, GrayConfig, Kind, RequestHeaders};
@@ -60,7 +60,7 @@ pub fn explain(cfg: &GrayConfig, req: &SimRequest) -> Value {
     let path_s = String::from_utf8_lossy(&path).into_owned();
     let facts = Facts::default();
     let mut scratch = AVec::new();
-    let Some(d) = decide_with(cfg, &path, req, &facts, &mut scratch) else {
+    let Some(d) = decide_with(cfg, &path, req, &facts, &mut scratch, &Unsteered) else {
         return json!({
             "path": path_s,
             "acted": false,

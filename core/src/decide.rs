@@ -205,20 +205,85 @@ pub fn decide<'c, H: RequestHeaders, A: Allocator>(
     h: &H,
     scratch: &mut Vec<u8, A>,
 ) -> Option<Decision<'c>> {
-    decide_with(cfg, path, h, &Facts::default(), scratch)
+    decide_with(cfg, path, h, &Facts::default(), scratch, &Unsteered)
+}
+
+/// Run-time overrides of SPEC §10 that the decision consults. Deployments are indexed as
+/// the status page lists them: 0 is base, `i + 1` is `cfg.grays[i]`.
+pub trait Steering {
+    /// The deployment all traffic is pinned to.
+    fn pinned(&self) -> Option<usize>;
+    /// Whether any gray deployment's `enabled` or `weight` is overridden (else the
+    /// configuration's own buckets apply, with no further calls).
+    fn overridden(&self) -> bool;
+    /// The overrides of `cfg.grays[i]`: (enabled, weight).
+    fn gray(&self, i: usize) -> (Option<bool>, Option<u8>);
+}
+
+/// No overrides.
+pub struct Unsteered;
+
+impl Steering for Unsteered {
+    fn pinned(&self) -> Option<usize> {
+        None
+    }
+    fn overridden(&self) -> bool {
+        false
+    }
+    fn gray(&self, _: usize) -> (Option<bool>, Option<u8>) {
+        (None, None)
+    }
+}
+
+/// The effective (enabled, weight) of `cfg.grays[i]` under `s`.
+pub fn effective_gray<S: Steering>(cfg: &GrayConfig, s: &S, i: usize) -> (bool, u8) {
+    let d = &cfg.grays[i];
+    let (e, w) = if s.overridden() {
+        s.gray(i)
+    } else {
+        (None, None)
+    };
+    let enabled = e.unwrap_or(true);
+    let weight = if enabled {
+        w.unwrap_or(d.bucket.1 - d.bucket.0)
+    } else {
+        0
+    };
+    (enabled, weight)
+}
+
+/// Percentage mode under the overrides (SPEC §4.5).
+pub fn is_percentage<S: Steering>(cfg: &GrayConfig, s: &S) -> bool {
+    if !s.overridden() {
+        return cfg.percentage;
+    }
+    (0..cfg.grays.len()).any(|i| effective_gray(cfg, s, i).1 > 0)
+}
+
+/// [`decide`] under run-time overrides (SPEC §10).
+pub fn decide_steered<'c, H: RequestHeaders, A: Allocator, S: Steering>(
+    cfg: &'c GrayConfig,
+    path: &[u8],
+    h: &H,
+    scratch: &mut Vec<u8, A>,
+    steer: &S,
+) -> Option<Decision<'c>> {
+    decide_with(cfg, path, h, &Facts::default(), scratch, steer)
 }
 
 /// [`decide`], with the request's [`Facts`] (User-Agent class, JWT claims) kept by the caller
-/// so that the global-config script reuses them.
+/// so that the global-config script reuses them, under the run-time overrides of SPEC §10:
+/// a pin, and `enabled` / `weight` changing which deployment the rules or buckets pick.
 ///
 /// Precedence (SPEC §8): entries — preview, pin, then §4; assets — preview, the sticky
 /// cookie, pin, then §4.
-pub fn decide_with<'c, H: RequestHeaders, A: Allocator>(
+pub fn decide_with<'c, H: RequestHeaders, A: Allocator, S: Steering>(
     cfg: &'c GrayConfig,
     path: &[u8],
     h: &H,
     facts: &Facts,
     scratch: &mut Vec<u8, A>,
+    steer: &S,
 ) -> Option<Decision<'c>> {
     let kind = classify(cfg, path, h)?;
     let client_uid = || {
@@ -234,14 +299,34 @@ pub fn decide_with<'c, H: RequestHeaders, A: Allocator>(
     let minted_uid = || client_uid().or_else(|| (cfg.uses_uid && sets_cookies).then(Uid::generate));
 
     let previewing = preview_allowed(cfg, h);
+    let pinned = steer.pinned().and_then(|i| match i {
+        0 => Some(&cfg.base),
+        i => cfg.grays.get(i - 1),
+    });
     let (deployment, uid, reason) = if let Some(d) = previewing.then(|| preview(cfg, h)).flatten() {
         (d, minted_uid(), Reason::Preview)
     } else if let Some(d) = sticky_deployment(cfg, kind, h, previewing) {
         (d, client_uid(), Reason::Sticky)
-    } else if cfg.percentage {
+    } else if let Some(d) = pinned {
+        (d, minted_uid(), Reason::Pin)
+    } else if is_percentage(cfg, steer) {
         let uid = client_uid().unwrap_or_else(Uid::generate);
         let b = bucket(uid.as_bytes());
-        let d = cfg.grays.iter().find(|d| d.bucket.0 <= b && b < d.bucket.1);
+        let d = if steer.overridden() {
+            let mut lo = 0u32;
+            cfg.grays
+                .iter()
+                .enumerate()
+                .find(|(i, _)| {
+                    let w = u32::from(effective_gray(cfg, steer, *i).1);
+                    let hit = lo <= u32::from(b) && u32::from(b) < lo + w;
+                    lo += w;
+                    hit
+                })
+                .map(|(_, d)| d)
+        } else {
+            cfg.grays.iter().find(|d| d.bucket.0 <= b && b < d.bucket.1)
+        };
         (d.unwrap_or(&cfg.base), Some(uid), Reason::Weight)
     } else {
         let hit = with_user_id(cfg, h, scratch, |user| {
@@ -251,9 +336,10 @@ pub fn decide_with<'c, H: RequestHeaders, A: Allocator>(
                 facts,
                 jwt: cfg.jwt.as_ref(),
             };
-            cfg.grays.iter().find_map(|d| {
+            cfg.grays.iter().enumerate().find_map(|(i, d)| {
                 let r = d.rule?;
-                rule_holds(&cfg.rules[r], &env).then_some((d, r))
+                let on = !steer.overridden() || effective_gray(cfg, steer, i).0;
+                (on && rule_holds(&cfg.rules[r], &env)).then_some((d, r))
             })
         });
         match hit {

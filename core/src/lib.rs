@@ -12,12 +12,15 @@ pub mod html;
 pub mod json_field;
 pub mod path;
 pub mod rewrite;
+pub mod status;
 pub mod template;
 pub mod uid;
 pub mod userid;
 
 pub use config::{ConfigError, Deployment, GrayConfig};
-pub use decide::{decide, decide_with, Decision, Kind, Reason, RequestHeaders};
+pub use decide::{
+    decide, decide_steered, decide_with, Decision, Kind, Reason, RequestHeaders, Steering,
+};
 
 /// `x-higress-tag`, as a lower-case header name.
 pub const VERSION_TAG_LC: &[u8] = config::VERSION_TAG.as_bytes();

@@ -12,6 +12,8 @@ use crate::template::Template;
 /// A compiled configuration. Immutable once built; shared by every location that uses it.
 #[derive(Debug, Default)]
 pub struct GrayConfig {
+    /// The app's name on the status page (SPEC §9); the module falls back to the file name.
+    pub name: Option<String>,
     /// Cookie / header holding the user id (`localStorageGrayKey` when that is set).
     pub gray_key: Option<String>,
     pub gray_sub_key: Option<String>,

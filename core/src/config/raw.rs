@@ -14,6 +14,7 @@ use crate::conditions::RawCondition;
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawConfig {
+    pub name: Option<Text>,
     pub gray_key: Option<Text>,
     pub gray_sub_key: Option<Text>,
     pub local_storage_gray_key: Option<Text>,

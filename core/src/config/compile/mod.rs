@@ -25,6 +25,20 @@ use crate::glob::PathMatcher;
 pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigError> {
     let mut warnings = Vec::new();
 
+    let name = text(&raw.name);
+    if let Some(n) = &name {
+        if n.len() > 64
+            || !n
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(value_err(
+                "name",
+                format!("\"{n}\" must be 1-64 letters, digits, \".\", \"_\" or \"-\""),
+            ));
+        }
+    }
+
     let store_max_age = raw.store_max_age.unwrap_or(DEFAULT_STORE_MAX_AGE);
     if store_max_age < 0 {
         return Err(value_err("storeMaxAge", "must not be negative"));
@@ -144,6 +158,7 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
     }
 
     Ok(GrayConfig {
+        name,
         uses_uid: percentage || unique_explicit.is_some(),
         uses_backend_cookie: any_backend,
         uid_cookie: UidCookie::new(&unique_gray_tag, &attrs),
