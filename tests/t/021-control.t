@@ -351,3 +351,38 @@ v2
 --- error_log
 \[notice\] .*frontend_gray_state file "[^"]*state.json": app "gray": overrides of deployment "beta" version "v0" dropped
 \[notice\] .*frontend_gray_state file "[^"]*state.json": app "old" is not configured: dropped
+
+=== TEST 11: precedence with a pin: preview beats it, $gray_reason says pin
+--- yaml
+rewrite:
+  fileRouting: {/: '/m/{version}'}
+baseDeployment: {version: v1}
+grayDeployments:
+- {name: beta, version: v2, enabled: true}
+- {name: next, version: v3, enabled: false}
+preview: {query: gray_version}
+--- config
+location / { frontend_gray gray.yaml; try_files /.none @seen; }
+location @seen { return 200 "$gray_version $gray_reason $uri\n"; }
+location /gray/status { frontend_gray_status write=on; }
+--- raw_request eval
+(lambda b: b"PATCH /gray/status/apps/gray HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b))(b'{"pin": "v2"}')
+--- error_code: 200
+--- request
+GET /
+--- response_body
+v2 pin /
+--- request
+GET /a.js
+--- response_body
+v2 pin /m/v2/a.js
+--- request
+GET /a.js
+--- more_headers
+Cookie: x-higress-tag=v1
+--- response_body
+v1 sticky /m/v1/a.js
+--- request
+GET /?gray_version=v3
+--- response_body
+v3 preview /
