@@ -14,6 +14,7 @@ CPU time per request (user+sys from /proc/PID/stat over requests served); req/s 
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -97,6 +98,33 @@ def write_tree(root):
     for name, weight in (("rules.yaml", ""), ("pct.yaml", ", weight: 50")):
         with open(os.path.join(root, "conf", name), "w") as f:
             f.write(YAML % {"weight": weight, "head": HEAD, "first": FIRST, "last": LAST})
+    # a rule of five conditions: header, ip, os, an RS256 JWT claim and an nginx variable
+    cond = YAML % {"weight": "", "head": HEAD, "first": FIRST, "last": LAST}
+    cond = cond.replace("""    grayKeyValue: ['00000002']
+""", """    match:
+      - header: {name: X-Canary, values: ['1']}
+      - ip: ['127.0.0.0/8']
+      - os: [ios, android]
+      - jwt: {claim: role, values: [beta-tester]}
+      - variable: {name: http_x_plan, values: [gold]}
+""")
+    cond = "jwt: {header: Authorization, keys: keys/rsa-public.pem}\n" + cond
+    os.makedirs(os.path.join(root, "conf", "keys"), exist_ok=True)
+    shutil.copy(os.path.join(KEYS, "rsa-public.pem"), os.path.join(root, "conf", "keys"))
+    with open(os.path.join(root, "conf", "cond.yaml"), "w") as f:
+        f.write(cond)
+
+
+KEYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "core", "tests", "data", "jwt")
+
+
+def rs256_token(claims):
+    """An RS256 token signed with the test key (openssl, no Python JWT library needed)."""
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")
+    signing = b64(b'{"alg":"RS256","typ":"JWT"}') + b"." + b64(json.dumps(claims).encode())
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", os.path.join(KEYS, "rsa-private.pem"), "-binary"],
+                         input=signing, capture_output=True, check=True).stdout
+    return (signing + b"." + b64(sig)).decode()
 
 
 def conf(kind, port, module, user, zone=True):
@@ -224,6 +252,9 @@ def main():
         os.makedirs(os.path.join(prefix, d))
     write_tree(prefix)
     gray = {"Cookie": "userid=00000002"}
+    cond_user = {"X-Canary": "1", "X-Plan": "gold", "Authorization": "Bearer " + rs256_token({"role": "beta-tester"}),
+                 "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 "
+                               "(KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1"}
     asset_cookie = {"Cookie": "x-higress-tag=gray"}
     servers = {}
     # workload → contender → (server, path, headers, verify)
@@ -241,6 +272,11 @@ def main():
             "module, status zone off": ("module-nozone", "/app1", gray, lambda s, h, b: inj(b) and b'content="gray"' in b),
             "sub_filter": ("sub_filter", "/mfe/app1/gray/index.html", {}, lambda s, h, b: inj(b) and b'content="gray"' in b),
         },
+        "entry 30 KB, rule of 5 conditions incl. RS256 JWT": {
+            "plain": ("plain", "/mfe/app1/gray/index.html", {}, lambda s, h, b: b"{version}" in b),
+            "module, allow-list rule": ("module", "/app1", gray, lambda s, h, b: inj(b) and b'content="gray"' in b),
+            "module, 5 conditions": ("module-cond", "/app1", cond_user, lambda s, h, b: inj(b) and b'content="gray"' in b),
+        },
         "entry 300 KB (gray user)": {
             "plain": ("plain", "/mfe/app1/gray/big.html", {}, lambda s, h, b: len(b) > 300_000),
             "plain, sendfile off": ("plain", "/nosendfile/mfe/app1/gray/big.html", {}, lambda s, h, b: len(b) > 300_000),
@@ -257,6 +293,7 @@ def main():
         servers["module"] = Server(a.nginx, prefix, "module", a.module)
         servers["sub_filter"] = Server(a.nginx, prefix, "sub", a.module)
         servers["module-pct"] = Server(a.nginx, prefix, "module", a.module, "pct.yaml")
+        servers["module-cond"] = Server(a.nginx, prefix, "module", a.module, "cond.yaml")
         servers["module-nozone"] = Server(a.nginx, prefix, "module", a.module, zone=False)
         for wl, cs in workloads.items():
             for c, (srv, path, hdrs, verify) in cs.items():
