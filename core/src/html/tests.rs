@@ -57,9 +57,15 @@ fn body_end_inside_script_or_comment_is_not_a_tag() {
 
 #[test]
 fn missing_body_end_tag_puts_last_at_the_end() {
-    assert_eq!(run("<body><p>x"), "<body><i>first</i><p>x<i>last</i>");
-    // no body at all: nothing for the body
-    assert_eq!(run("<p>x</p>"), "<p>x</p>");
+    assert_eq!(
+        run("<body><p>x"),
+        "<script>GC</script><meta name=h><body><i>first</i><p>x<i>last</i>"
+    );
+    // no body tag: the body begins at the first body content, as in a browser
+    assert_eq!(
+        run("<p>x</p>"),
+        "<script>GC</script><meta name=h><i>first</i><p>x</p><i>last</i>"
+    );
 }
 
 #[test]
