@@ -47,7 +47,7 @@ mod text;
 mod tree;
 
 use tag::TagSt;
-use text::{Esc, Step};
+use text::{is_delim, Esc, Step};
 use tree::{Name, Phase, Push, Tree};
 
 /// Bytes after a `<` needed to classify it: `/foreignObject` plus one delimiter.
@@ -187,10 +187,6 @@ impl Default for Scanner {
             fired: false,
         }
     }
-}
-
-fn is_delim(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>')
 }
 
 /// The first byte of `s` that is not blank.
@@ -448,7 +444,7 @@ impl Scanner {
                         }
                     }
                 }
-                State::Raw(kind) => match raw_end(kind.name(), d, i, last) {
+                State::Raw(kind) => match text::raw(kind.name(), d, i, last) {
                     Step::End(p) => {
                         self.state = end_tag_rest();
                         i = p + 2 + kind.name().len();
@@ -554,46 +550,6 @@ fn end_tag_rest() -> State {
         event: None,
         push: None,
     }
-}
-
-/// Raw text or RCDATA from `d[from..]` ends at `</name` and a delimiter: `End` at its `<`.
-fn raw_end(name: &[u8], d: &[u8], from: usize, last: bool) -> Step {
-    let mut from = from;
-    while let Some(k) = end_tag_open(&d[from..]) {
-        let p = from + k;
-        let rest = &d[p + 2..];
-        if rest.len() < name.len() + 1 && !last {
-            return Step::Hold(p);
-        }
-        if rest.len() >= name.len()
-            && rest[..name.len()].eq_ignore_ascii_case(name)
-            && rest.get(name.len()).is_none_or(|&b| is_delim(b))
-        {
-            return Step::End(p);
-        }
-        from = p + 2;
-    }
-    // a `<` in the last byte may start `</` next chunk
-    if !last && d.last() == Some(&b'<') && d.len() > from {
-        Step::Hold(d.len() - 1)
-    } else {
-        Step::More
-    }
-}
-
-/// The first `</` in `s`: `<` is rare in script and style text, so a `memchr` for it beats a
-/// two-byte `memmem` there.
-fn end_tag_open(s: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(k) = memchr::memchr(b'<', &s[from..]) {
-        let p = from + k;
-        match s.get(p + 1) {
-            Some(b'/') => return Some(p),
-            Some(_) => from = p + 1,
-            None => return None,
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ pub(super) enum Esc {
     Double,
 }
 
-fn is_delim(b: u8) -> bool {
+pub(super) fn is_delim(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>')
 }
 
@@ -164,4 +164,44 @@ pub(super) fn script(esc: &mut Esc, d: &[u8], from: usize, last: bool) -> Step {
         }
         at = p + 1;
     }
+}
+
+/// Raw text or RCDATA from `d[from..]` ends at `</name` and a delimiter: `End` at its `<`.
+pub(super) fn raw(name: &[u8], d: &[u8], from: usize, last: bool) -> Step {
+    let mut from = from;
+    while let Some(k) = end_tag_open(&d[from..]) {
+        let p = from + k;
+        let rest = &d[p + 2..];
+        if rest.len() < name.len() + 1 && !last {
+            return Step::Hold(p);
+        }
+        if rest.len() >= name.len()
+            && rest[..name.len()].eq_ignore_ascii_case(name)
+            && rest.get(name.len()).is_none_or(|&b| is_delim(b))
+        {
+            return Step::End(p);
+        }
+        from = p + 2;
+    }
+    // a `<` in the last byte may start `</` next chunk
+    if !last && d.last() == Some(&b'<') && d.len() > from {
+        Step::Hold(d.len() - 1)
+    } else {
+        Step::More
+    }
+}
+
+/// The first `</` in `s`: `<` is rare in script and style text, so a `memchr` for it beats a
+/// two-byte `memmem` there.
+fn end_tag_open(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(k) = memchr::memchr(b'<', &s[from..]) {
+        let p = from + k;
+        match s.get(p + 1) {
+            Some(b'/') => return Some(p),
+            Some(_) => from = p + 1,
+            None => return None,
+        }
+    }
+    None
 }
