@@ -75,11 +75,11 @@ injection:
 location / { frontend_gray gray.yaml; root html; }
 --- user_files
 >>> html/index.html
-<html><head></head><body><svg><script><![CDATA[ var s = "</body>"; ]]></script><style/></svg><p>x</p></body></html>
+<html><head></head><body><svg><script><![CDATA[ if (a > b) s = "</body>"; ]]></script><style/></svg><p>x</p></body></html>
 --- request
 GET /index.html
 --- response_body_like
-^<html><head><script>var CFG = \{FEAT: \{"beta-user": false\}, "release": "base"\};</script><meta name="v" content="base"></head><body><script>\(function\(\)\{var grayKey='token';[^\n]*?</script><i id=first></i><svg><script><!\[CDATA\[ var s = "</body>"; \]\]></script><style/></svg><p>x</p><i id=last></i></body></html>\n$
+^<html><head><script>var CFG = \{FEAT: \{"beta-user": false\}, "release": "base"\};</script><meta name="v" content="base"></head><body><script>\(function\(\)\{var grayKey='token';[^\n]*?</script><i id=first></i><svg><script><!\[CDATA\[ if \(a > b\) s = "</body>"; \]\]></script><style/></svg><p>x</p><i id=last></i></body></html>\n$
 
 === TEST 4: an inert <template> in the head: nothing placed inside it
 --- yaml

@@ -158,6 +158,7 @@ const BODY_BITS: &[&str] = &[
     "<script>document.write('</body>')</script>",
     "<script><!-- document.write(\"<script>x()</script>\"); var s=\"</body>\"</script>",
     "<svg><![CDATA[ </body> ]]></svg>",
+    "<svg><![CDATA[ a > b </body> ]]></svg>",
     "<svg><style/></svg>",
     "<svg><style>a</style></svg>",
     "<svg><title>t</title><desc>d</desc></svg>",
@@ -257,8 +258,8 @@ fn omitted_tags_and_tokenizer_edges() {
         ),
         // `</body>` inside CDATA of foreign content is text
         (
-            "<head></head><body><svg><![CDATA[ </body> ]]></svg></body>",
-            "<head>[HS][HE]</head><body>[BS]<svg><![CDATA[ </body> ]]></svg>[BE]</body>",
+            "<head></head><body><svg><![CDATA[ a > b </body> ]]></svg></body>",
+            "<head>[HS][HE]</head><body>[BS]<svg><![CDATA[ a > b </body> ]]></svg>[BE]</body>",
         ),
         // an inert template in the head
         (
