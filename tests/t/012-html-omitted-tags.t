@@ -179,3 +179,29 @@ location / { frontend_gray gray.yaml; proxy_pass http://127.0.0.1:$TEST_NGINX_CH
 GET /
 --- response_body_like
 ^<!doctype html><meta charset=utf-8><title>x</title>\n  <script>var CFG = [^\n]*?</script><meta name="v" content="base"><script>\(function\(\)\{var grayKey='token';[^\n]*?</script><i id=first></i><div id=app></div><i id=last></i>$
+
+=== TEST 8: text ends the head: blanks and comments do not, the first other character does
+--- yaml
+grayKey: userid
+localStorageGrayKey: token
+rules:
+- {name: beta-user, grayKeyValue: ['00000002']}
+baseDeployment: {version: base}
+grayDeployments:
+- {name: beta-user, version: gray, enabled: true}
+injection:
+  head: ['<meta name="v" content="{version}">']
+  body:
+    first: ['<i id=first></i>']
+    last: ['<i id=last></i>']
+  globalConfig: {enabled: true, key: CFG, featureKey: FEAT, value: '{"release": "{version}"}'}
+--- config
+location / { frontend_gray gray.yaml; root html; }
+--- user_files
+>>> html/index.html
+<title>x</title> <!-- c -->
+  Hello <b>world</b>
+--- request
+GET /index.html
+--- response_body_like
+^<title>x</title> <!-- c -->\n  <script>var CFG = [^\n]*?</script><meta name="v" content="base"><script>\(function\(\)\{var grayKey='token';[^\n]*?</script><i id=first></i>Hello <b>world</b>\n<i id=last></i>$
