@@ -193,7 +193,7 @@ const FIRST_BODY_BITS: &[&str] = &[
 
 fn document(r: &mut Rng) -> String {
     let mut d = String::new();
-    if r.next() % 2 == 0 {
+    if r.next() & 1 == 0 {
         d.push_str("<!DOCTYPE html>");
     }
     d.push_str(r.pick(&["<html>", "<HTML lang=en>", "", "", "\n"]));
@@ -214,7 +214,7 @@ fn document(r: &mut Rng) -> String {
     for _ in 0..r.next() % 8 {
         d.push_str(r.pick(BODY_BITS));
     }
-    if r.next() % 2 == 0 {
+    if r.next() & 1 == 0 {
         d.push_str(r.pick(&["</body>", "</BODY >"]));
         d.push_str("<x-tail></x-tail>");
     }
