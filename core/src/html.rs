@@ -1,6 +1,11 @@
 //! Streaming rewriting of the HTML entry page (SPEC §6): injections at the end of `<head>`,
 //! right after `<body …>` and before `</body>`, the global-config script first in `<head>`,
-//! and `{version}` replaced everywhere.
+//! and `{version}` replaced everywhere. Where the `<head>` / `<body>` tags are omitted, the
+//! places are those a browser's parser implies (see [`scan`](Scanner) for the exact rules):
+//! the global config and `injection.head` together where the head implicitly ends (before
+//! the first element or text that cannot be in the head), the localStorage script and
+//! `body.first` where the body implicitly begins (the same place, when neither `</head>` nor
+//! `<body>` is there), `body.last` before `</body>` or at the end of the page.
 //!
 //! Tags are found by [`Scanner`], a streaming tokenizer of just the constructs that decide
 //! where a tag is (quoted attributes, comments, `<script>` and the other raw-text elements),
@@ -19,11 +24,13 @@ use crate::template::PLACEHOLDER;
 /// What goes into one page. Snippets are HTML, `{version}` already filled in.
 #[derive(Debug, Clone, Default)]
 pub struct Injections<'a> {
-    /// The global-config script, first in `<head>` (may be empty).
+    /// The global-config script, first in `<head>`, or right before `head_last` when the
+    /// head is implied (may be empty).
     pub head_first: &'a [u8],
-    /// `injection.head`, before `</head>`.
+    /// `injection.head`, where the head ends (before `</head>`, or what ends it).
     pub head_last: &'a str,
-    /// The localStorage script and `injection.body.first`, right after `<body …>`.
+    /// The localStorage script and `injection.body.first`, right after `<body …>`, or where
+    /// the body implicitly begins.
     pub body_first: &'a str,
     /// `injection.body.last`, before `</body>` (at the end of the page when there is none).
     pub body_last: &'a str,

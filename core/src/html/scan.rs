@@ -1,68 +1,90 @@
-//! A streaming HTML tokenizer for exactly what entry-page injection needs: where the first
-//! `<head …>` and `<body …>` start tags end, and where their end tags begin.
+//! A streaming HTML tokenizer for exactly what entry-page injection needs: where the head
+//! begins and ends and where the body begins and ends, as a browser's parser places them.
 //!
-//! It follows the HTML tokenizer for the constructs that decide whether a `<` starts a tag:
-//! tags with quoted attribute values (a `>` inside quotes does not end a tag), comments
-//! (`<!-- … -->`, also `<!-->`), bogus comments / doctypes (`<! … >`, `<? … >`), and the
-//! raw-text / RCDATA elements whose content is not markup (`script`, `style`, `textarea`,
-//! `title`, `xmp`, `iframe`, `noembed`, `noframes`, `noscript`, and `plaintext`, which never
-//! ends). Everything else is skipped with `memchr` from one `<` to the next, so a page costs
-//! little more than a copy. lol_html, a full tokenizer, is the oracle of the differential tests.
+//! # Where the events are
 //!
-//! Chunks may split anywhere: a `<` too close to the end of a chunk to classify is held back
-//! (at most [`LOOKAHEAD`] bytes) and examined with the next chunk.
+//! - [`Event::HeadStart`]: right after the `>` of the first `<head …>` tag, when that tag
+//!   opens the head. When the head is implied (no `<head>` tag, or one that comes after head
+//!   content such as `<meta>` and is ignored), it fires right before [`Event::HeadEnd`].
+//! - [`Event::HeadEnd`]: where the head ends: before `</head>`, or before the first thing that
+//!   cannot be in the head — a start tag other than `base basefont bgsound link meta title
+//!   noscript noframes style script template html head` (so `<body>` too), the end tags
+//!   `</body> </html> </br>`, or text other than blanks (space, tab, CR, LF, FF: it fires
+//!   before the first other byte). Comments, doctypes, blanks and other end tags do not end
+//!   the head. At the end of the page it fires there if it has not fired.
+//! - [`Event::BodyStart`]: right after the `>` of `<body …>` when that tag opens the body;
+//!   else where the body is implied: before the first thing that cannot be in the head or in
+//!   the "after head" gap (as above, except that `noscript` after the head begins the body and
+//!   `</head>` there is ignored). With `<frameset>` there is no body and no body events. At the
+//!   end of the page it fires there if it has not fired.
+//! - [`Event::BodyEnd`]: before the first `</body>` that closes the body, else at the end of
+//!   the page.
+//!
+//! Nothing counts inside `<template>` (its contents are inert: a `<body>` or `</head>` there
+//! is ignored and its text does not end the head), inside comments (`<!-- … -->`, `--!>` also
+//! ends one, `<!-->` is a whole one), bogus comments and doctypes, script data (including its
+//! escaped and double-escaped states), raw text (`style`, `xmp`, `iframe`, `noembed`,
+//! `noframes`, `noscript`), RCDATA (`title`, `textarea`), `<plaintext>`, CDATA sections of
+//! foreign content, or tags (quoted and unquoted attribute values as the HTML tokenizer reads
+//! them: `title=a=">` ends at that `>`). In `<svg>` / `<math>` (outside their HTML
+//! integration points) `<style>`, `<script>`, `<title>` are ordinary elements, not raw text,
+//! and a `</body>` inside an integration point (`<foreignObject>` …) is ignored, as a browser
+//! ignores it there. An event due at the end of the page fires only if the page ends outside
+//! any of those (appended text would land inside an unclosed script or comment).
+//!
+//! The model is the part of the HTML tree builder that decides these places, with no element
+//! stack (see `tree`): it does not follow table scoping (a `</body>` inside an open `<table>`
+//! still counts), character references that decode to blanks (`&#32;` ends the head), or the
+//! CDATA sections directly inside an integration point. lol_html (a complete tokenizer) and
+//! html5ever (a complete tree builder) are the oracles of the differential tests.
+//!
+//! Everything else is skipped with `memchr` from one `<` to the next, so a page costs little
+//! more than a copy. Chunks may split anywhere: a `<` too close to the end of a chunk to
+//! classify is held back (at most [`LOOKAHEAD`] bytes) and examined with the next chunk.
 
-/// Bytes after a `<` needed to classify it: `</noframes` plus one delimiter.
-const LOOKAHEAD: usize = 12;
+mod tag;
+mod text;
+mod tree;
+
+use tag::TagSt;
+use text::{is_delim, Esc, Step};
+use tree::{Name, Phase, Push, Tree};
+
+/// Bytes after a `<` needed to classify it: `/foreignObject` plus one delimiter.
+const LOOKAHEAD: usize = 15;
 
 /// Bytes of a new chunk joined to held-back ones (more than [`LOOKAHEAD`], so that a held `<`
 /// is settled in one step).
 const JOIN: usize = 64;
 
-/// Most bytes ever held back: a `<` and fewer than [`LOOKAHEAD`] after it (`</` and less than a
-/// raw-text element name and a delimiter, or the last two bytes of a comment, are shorter).
+/// Most bytes ever held back: a `<` and fewer than [`LOOKAHEAD`] after it (a `</name` of raw
+/// text, the end of a comment, a CDATA section or an escaped script, and a split byte-order
+/// mark are shorter).
 const HOLD: usize = LOOKAHEAD;
 
-use std::sync::LazyLock;
-
-use memchr::memmem::Finder;
-
-/// Searchers built once (building one per call cost 4 % of an entry request).
-static COMMENT_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"-->"));
-
-/// The first `</` in `s`: `<` is rare in script and style text, so a `memchr` for it beats a
-/// two-byte `memmem` there.
-fn end_tag_open(s: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(k) = memchr::memchr(b'<', &s[from..]) {
-        let p = from + k;
-        match s.get(p + 1) {
-            Some(b'/') => return Some(p),
-            Some(_) => from = p + 1,
-            None => return None,
-        }
-    }
-    None
-}
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Data,
-    /// Inside a tag, looking for its `>`; `quote` is the open quote (0: none), `last` the last
-    /// non-blank byte seen (a quote opens a value only after `=`); `then` is the state after
-    /// the tag (raw text for `<script>` …).
+    /// Inside a tag, looking for its `>`; `then` is the state after the tag (raw text for
+    /// `<style>` …), `event` fires at its `>`, `push` is applied there unless self-closing.
     Tag {
-        quote: u8,
-        last: u8,
+        st: TagSt,
         then: After,
         event: Option<Event>,
+        push: Option<Push>,
     },
     /// Inside `<!-- … -->`.
     Comment,
+    /// Inside `<![CDATA[ … ]]>` (foreign content only).
+    Cdata,
     /// Inside `<! … >` or `<? … >`.
     Bogus,
-    /// Inside a raw-text element, until `</name`.
+    /// Inside a raw-text or RCDATA element, until `</name`.
     Raw(RawKind),
+    /// Script data.
+    Script(Esc),
     /// `<plaintext>`: the rest of the page is text.
     PlainText,
 }
@@ -71,12 +93,12 @@ enum State {
 enum After {
     Data,
     Raw(RawKind),
+    Script,
     PlainText,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawKind {
-    Script,
     Style,
     Textarea,
     Title,
@@ -90,7 +112,6 @@ pub enum RawKind {
 impl RawKind {
     fn name(self) -> &'static [u8] {
         match self {
-            RawKind::Script => b"script",
             RawKind::Style => b"style",
             RawKind::Textarea => b"textarea",
             RawKind::Title => b"title",
@@ -101,21 +122,6 @@ impl RawKind {
             RawKind::Noscript => b"noscript",
         }
     }
-
-    fn from_name(n: &[u8]) -> Option<RawKind> {
-        const ALL: [RawKind; 9] = [
-            RawKind::Script,
-            RawKind::Style,
-            RawKind::Textarea,
-            RawKind::Title,
-            RawKind::Xmp,
-            RawKind::Iframe,
-            RawKind::Noembed,
-            RawKind::Noframes,
-            RawKind::Noscript,
-        ];
-        ALL.into_iter().find(|k| n.eq_ignore_ascii_case(k.name()))
-    }
 }
 
 /// What the scanner hands on: page bytes, in order, and the injection points between them.
@@ -125,16 +131,16 @@ pub enum Piece<'a> {
     At(Event),
 }
 
-/// A place in the page where something may be injected.
+/// A place in the page where something may be injected (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
-    /// Right after the `>` of the first `<head …>`.
+    /// Where the head begins: after `<head …>`, or just before `HeadEnd` when it is implied.
     HeadStart,
-    /// Right before the `</head` of that head (or before `<body` when `</head>` is omitted).
+    /// Where the head ends.
     HeadEnd,
-    /// Right after the `>` of the first `<body …>`.
+    /// Where the body begins.
     BodyStart,
-    /// Right before the first `</body` after it.
+    /// Before the `</body>` that closes the body, or at the end of the page.
     BodyEnd,
 }
 
@@ -151,21 +157,14 @@ impl Event {
     }
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    #[default]
-    Before,
-    Open,
-    Closed,
-}
-
 /// The scanner. Feed chunks with [`feed`](Self::feed) and finish with
 /// [`finish`](Self::finish); `f` receives the page and the injection points, in order.
 #[derive(Debug)]
 pub struct Scanner {
     state: State,
-    head: Phase,
-    body: Phase,
+    tree: Tree,
+    /// Nothing scanned yet (a byte-order mark may come).
+    at_start: bool,
     /// Bytes held back from the previous chunk (`carry[..held]`).
     carry: [u8; HOLD],
     held: usize,
@@ -180,8 +179,8 @@ impl Default for Scanner {
     fn default() -> Self {
         Scanner {
             state: State::Data,
-            head: Phase::Before,
-            body: Phase::Before,
+            tree: Tree::default(),
+            at_start: true,
             carry: [0; HOLD],
             held: 0,
             wanted: 0b1111,
@@ -190,15 +189,10 @@ impl Default for Scanner {
     }
 }
 
-fn is_delim(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>')
-}
-
-fn last_non_blank(s: &[u8]) -> Option<u8> {
+/// The first byte of `s` that is not blank.
+fn non_blank(s: &[u8]) -> Option<usize> {
     s.iter()
-        .rev()
-        .copied()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c'))
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c'))
 }
 
 /// Length of the tag name at the start of `s` (ASCII letters and digits after a letter).
@@ -208,13 +202,32 @@ fn name_len(s: &[u8]) -> usize {
         .unwrap_or(s.len())
 }
 
+/// The name at the start of `s` when a delimiter (or the end) follows it, and its length.
+/// `all`: every name matters (else, in the body, only those of raw text, `template`, `svg`,
+/// `math` and `body`: the others are not told apart, which is most of the work on a page).
+#[inline]
+fn tag_name(s: &[u8], foreign: bool, all: bool) -> (Name, usize) {
+    let n = name_len(s);
+    let maybe = all
+        || matches!(
+            s[0] | 0x20,
+            b's' | b't' | b'x' | b'i' | b'n' | b'p' | b'm' | b'b'
+        );
+    let name = if maybe && s.get(n).is_none_or(|&b| is_delim(b)) {
+        Name::of(&s[..n], foreign)
+    } else {
+        Name::Other
+    };
+    (name, n)
+}
+
 impl Scanner {
     pub fn new() -> Self {
         Self::default()
     }
 
     /// A scanner that reports only `wanted` events and stops tokenizing once none of them can
-    /// come any more (a page without `body.last`, say, is not tokenized after `<body>`).
+    /// come any more (a page without `body.last`, say, is not tokenized after the body begins).
     pub fn wanting(wanted: impl IntoIterator<Item = Event>) -> Self {
         Scanner {
             wanted: wanted.into_iter().fold(0, |m, e| m | e.bit()),
@@ -224,12 +237,12 @@ impl Scanner {
 
     /// No wanted event can come any more.
     fn exhausted(&self) -> bool {
-        let head_before = self.head == Phase::Before && self.body == Phase::Before;
+        let t = &self.tree;
         let possible = [
-            (Event::HeadStart, head_before),
-            (Event::HeadEnd, head_before || self.head == Phase::Open),
-            (Event::BodyStart, self.body == Phase::Before),
-            (Event::BodyEnd, self.body != Phase::Closed),
+            (Event::HeadStart, t.head_start_possible()),
+            (Event::HeadEnd, t.head != Phase::Closed),
+            (Event::BodyStart, t.body == Phase::Before),
+            (Event::BodyEnd, t.body != Phase::Closed),
         ];
         !possible
             .iter()
@@ -240,6 +253,15 @@ impl Scanner {
         self.fired = true;
         if self.wanted & e.bit() != 0 {
             f(Piece::At(e));
+        }
+    }
+
+    /// Fires the events of `mask`, in order.
+    fn fire_all(&mut self, mask: u8, f: &mut impl FnMut(Piece)) {
+        for e in Event::ALL {
+            if mask & e.bit() != 0 {
+                self.fire(e, f);
+            }
         }
     }
 
@@ -283,21 +305,22 @@ impl Scanner {
         self.held = keep.len();
     }
 
-    /// The end of the page: held-back bytes are released, and `BodyEnd` fires at the very end
-    /// when the body was opened but never closed (`</body>` is optional in HTML).
+    /// The end of the page: held-back bytes are released, and what has not fired fires here
+    /// when the page ends in the data state (`</body>` is optional in HTML, and so is all of
+    /// the body: a browser's parser opens it at the end of the input).
     pub fn finish(&mut self, f: &mut impl FnMut(Piece)) {
         let rest = self.carry;
         let n = std::mem::take(&mut self.held);
         let used = self.scan(&rest[..n], true, f);
         debug_assert_eq!(used, n);
-        if self.body == Phase::Open {
-            self.body = Phase::Closed;
-            self.fire(Event::BodyEnd, f);
+        if self.state == State::Data {
+            let m = self.tree.eof();
+            self.fire_all(m, f);
         }
     }
 
-    /// Scans `d`, emitting what is settled; returns how many bytes were consumed (the rest is a
-    /// `<` that needs more lookahead, unless `last`).
+    /// Scans `d`, emitting what is settled; returns how many bytes were consumed (the rest is
+    /// held back: it needs more lookahead, unless `last`).
     #[allow(unused_assignments)] // `emitted` after the last emit_to! before a return
     fn scan(&mut self, d: &[u8], last: bool, f: &mut impl FnMut(Piece)) -> usize {
         let mut i = 0; // scanned up to here
@@ -310,6 +333,15 @@ impl Scanner {
                 }
             };
         }
+        if self.at_start && !d.is_empty() {
+            // a byte-order mark is not text
+            if d.starts_with(BOM) {
+                i = BOM.len();
+            } else if BOM.starts_with(d) && !last {
+                return 0;
+            }
+            self.at_start = false;
+        }
         while i < d.len() {
             // (not while a start tag whose event fires at its `>` is still open)
             if self.fired && !matches!(self.state, State::Tag { event: Some(_), .. }) {
@@ -320,176 +352,76 @@ impl Scanner {
             }
             match self.state {
                 State::Data => {
-                    let Some(k) = memchr::memchr(b'<', &d[i..]) else {
+                    let next = memchr::memchr(b'<', &d[i..]);
+                    let p = next.map_or(d.len(), |k| i + k);
+                    if self.tree.text_matters() {
+                        if let Some(t) = non_blank(&d[i..p]) {
+                            // text: the head ends and the body begins before it
+                            emit_to!(i + t);
+                            let m = self.tree.body_content();
+                            self.fire_all(m, f);
+                        }
+                    }
+                    if next.is_none() {
                         break;
-                    };
-                    let p = i + k;
+                    }
                     let rest = &d[p + 1..];
                     if rest.len() < LOOKAHEAD && !last {
                         emit_to!(p);
                         return p; // hold back from the `<`
                     }
-                    match rest.first() {
-                        Some(b'!') if rest.starts_with(b"!--") => {
-                            self.state = State::Comment;
-                            i = p + 2; // from the first dash: `<!-->` and `<!--->` close at once
-                        }
-                        Some(b'!') | Some(b'?') => {
-                            self.state = State::Bogus;
-                            i = p + 2;
-                        }
-                        Some(b'/') => {
-                            let n = name_len(&rest[1..]);
-                            if n == 0 || !rest[1].is_ascii_alphabetic() {
-                                // `</>` is dropped, `</ …` a bogus comment: no tag either way
-                                self.state = State::Bogus;
-                                i = p + 2;
-                                continue;
-                            }
-                            let name = &rest[1..1 + n];
-                            let delim = rest.get(1 + n).is_none_or(|&b| is_delim(b));
-                            if delim
-                                && self.head == Phase::Open
-                                && name.eq_ignore_ascii_case(b"head")
-                            {
-                                emit_to!(p);
-                                self.head = Phase::Closed;
-                                self.fire(Event::HeadEnd, f);
-                            } else if delim
-                                && self.body == Phase::Open
-                                && name.eq_ignore_ascii_case(b"body")
-                            {
-                                emit_to!(p);
-                                self.body = Phase::Closed;
-                                self.fire(Event::BodyEnd, f);
-                            }
-                            self.state = State::Tag {
-                                quote: 0,
-                                last: 0,
-                                then: After::Data,
-                                event: None,
-                            };
-                            i = p + 2 + n;
-                        }
-                        Some(c) if c.is_ascii_alphabetic() => {
-                            let n = name_len(rest);
-                            let name = &rest[..n];
-                            let delim = rest.get(n).is_none_or(|&b| is_delim(b));
-                            let mut event = None;
-                            let mut then = After::Data;
-                            if delim
-                                && self.head == Phase::Before
-                                && self.body == Phase::Before
-                                && name.eq_ignore_ascii_case(b"head")
-                            {
-                                self.head = Phase::Open;
-                                event = Some(Event::HeadStart);
-                            } else if delim
-                                && self.body == Phase::Before
-                                && name.eq_ignore_ascii_case(b"body")
-                            {
-                                if self.head == Phase::Open {
-                                    // `</head>` omitted: the head ends where the body begins
-                                    emit_to!(p);
-                                    self.head = Phase::Closed;
-                                    self.fire(Event::HeadEnd, f);
-                                }
-                                self.body = Phase::Open;
-                                event = Some(Event::BodyStart);
-                            } else if delim
-                                && matches!(c | 0x20, b's' | b't' | b'x' | b'i' | b'n' | b'p')
-                            {
-                                if let Some(k) = RawKind::from_name(name) {
-                                    then = After::Raw(k);
-                                } else if name.eq_ignore_ascii_case(b"plaintext") {
-                                    then = After::PlainText;
-                                }
-                            }
-                            self.state = State::Tag {
-                                quote: 0,
-                                last: 0,
-                                then,
-                                event,
-                            };
-                            i = p + 1 + n;
-                        }
-                        _ => i = p + 1, // a lone `<` is text
-                    }
+                    i = self.markup(d, p, &mut emitted, f);
                 }
                 State::Tag {
-                    mut quote,
-                    mut last,
+                    mut st,
                     then,
                     event,
-                } => {
-                    let mut j = i;
-                    let mut closed = false;
-                    while j < d.len() {
-                        if quote != 0 {
-                            match memchr::memchr(quote, &d[j..]) {
-                                Some(k) => {
-                                    j += k + 1;
-                                    quote = 0;
-                                    last = b'"';
-                                    continue;
-                                }
-                                None => {
-                                    j = d.len();
-                                    break;
-                                }
-                            }
-                        }
-                        let Some(k) = memchr::memchr3(b'>', b'"', b'\'', &d[j..]) else {
-                            last = last_non_blank(&d[j..]).unwrap_or(last);
-                            j = d.len();
-                            break;
-                        };
-                        let q = j + k;
-                        let before = last_non_blank(&d[j..q]).unwrap_or(last);
-                        j = q + 1;
-                        if d[q] == b'>' {
-                            closed = true;
-                            break;
-                        }
-                        if before == b'=' {
-                            quote = d[q];
-                        } else {
-                            last = d[q];
-                        }
-                    }
-                    i = j;
-                    if closed {
+                    push,
+                } => match tag::scan(&mut st, d, i) {
+                    Some((j, self_closing)) => {
+                        i = j;
                         if let Some(e) = event {
                             emit_to!(j);
                             self.fire(e, f);
                         }
+                        if let (Some(p), false) = (push, self_closing) {
+                            self.tree.push(p);
+                        }
                         self.state = match then {
                             After::Data => State::Data,
                             After::Raw(k) => State::Raw(k),
+                            After::Script => State::Script(Esc::No),
                             After::PlainText => State::PlainText,
                         };
-                    } else {
+                    }
+                    None => {
+                        i = d.len();
                         self.state = State::Tag {
-                            quote,
-                            last,
+                            st,
                             then,
                             event,
+                            push,
                         };
                     }
-                }
-                State::Comment => match COMMENT_END.find(&d[i..]) {
-                    Some(k) => {
-                        i += k + 3;
-                        self.state = State::Data;
-                    }
-                    None if last => i = d.len(),
-                    None => {
-                        // hold the last two bytes: `--` may continue into `>` next chunk
-                        let upto = d.len().saturating_sub(2).max(i);
-                        emit_to!(upto);
-                        return upto;
-                    }
                 },
+                State::Comment | State::Cdata => {
+                    let step = if self.state == State::Comment {
+                        text::comment(d, i, last)
+                    } else {
+                        text::cdata(d, i, last)
+                    };
+                    match step {
+                        Step::End(j) => {
+                            i = j;
+                            self.state = State::Data;
+                        }
+                        Step::More => i = d.len(),
+                        Step::Hold(j) => {
+                            emit_to!(j);
+                            return j;
+                        }
+                    }
+                }
                 State::Bogus => match memchr::memchr(b'>', &d[i..]) {
                     Some(k) => {
                         i += k + 1;
@@ -497,54 +429,131 @@ impl Scanner {
                     }
                     None => i = d.len(),
                 },
-                State::Raw(kind) => {
-                    let name = kind.name();
-                    let mut found = None;
-                    let mut from = i;
-                    while let Some(k) = end_tag_open(&d[from..]) {
-                        let p = from + k;
-                        let rest = &d[p + 2..];
-                        if rest.len() < name.len() + 1 && !last {
-                            emit_to!(p);
-                            return p;
+                State::Script(mut esc) => {
+                    let step = text::script(&mut esc, d, i, last);
+                    self.state = State::Script(esc);
+                    match step {
+                        Step::End(p) => {
+                            self.state = end_tag_rest();
+                            i = p + b"</script".len();
                         }
-                        if rest.len() >= name.len()
-                            && rest[..name.len()].eq_ignore_ascii_case(name)
-                            && rest.get(name.len()).is_none_or(|&b| is_delim(b))
-                        {
-                            found = Some(p);
-                            break;
-                        }
-                        from = p + 2;
-                    }
-                    match found {
-                        Some(p) => {
-                            self.state = State::Tag {
-                                quote: 0,
-                                last: 0,
-                                then: After::Data,
-                                event: None,
-                            };
-                            i = p + 2 + name.len();
-                        }
-                        None => {
-                            // a `<` in the last byte may start `</` next chunk
-                            if !last && d.last() == Some(&b'<') {
-                                let p = d.len() - 1;
-                                emit_to!(p);
-                                return p;
-                            }
-                            i = d.len();
+                        Step::More => i = d.len(),
+                        Step::Hold(j) => {
+                            emit_to!(j);
+                            return j;
                         }
                     }
                 }
+                State::Raw(kind) => match text::raw(kind.name(), d, i, last) {
+                    Step::End(p) => {
+                        self.state = end_tag_rest();
+                        i = p + 2 + kind.name().len();
+                    }
+                    Step::More => i = d.len(),
+                    Step::Hold(j) => {
+                        emit_to!(j);
+                        return j;
+                    }
+                },
                 State::PlainText => i = d.len(),
             }
         }
         emit_to!(d.len());
         d.len()
     }
+
+    /// The markup at `d[p] == b'<'` in the data state, with its lookahead in `d` (or the end
+    /// of the page): updates the state and the model, fires what comes before it, and returns
+    /// where scanning goes on.
+    fn markup<F: FnMut(Piece)>(
+        &mut self,
+        d: &[u8],
+        p: usize,
+        emitted: &mut usize,
+        f: &mut F,
+    ) -> usize {
+        let rest = &d[p + 1..];
+        // events that come before the `<`: the bytes up to it go first
+        let fire_before = |s: &mut Self, m: u8, emitted: &mut usize, f: &mut F| {
+            if m != 0 {
+                if p > *emitted {
+                    f(Piece::Bytes(&d[*emitted..p]));
+                    *emitted = p;
+                }
+                s.fire_all(m, f);
+            }
+        };
+        match rest.first() {
+            Some(b'!') if rest.starts_with(b"!--") => {
+                if rest.starts_with(b"!-->") {
+                    p + 5
+                } else if rest.starts_with(b"!--->") {
+                    p + 6
+                } else {
+                    self.state = State::Comment;
+                    p + 4
+                }
+            }
+            Some(b'!') if self.tree.foreign() && rest.starts_with(b"![CDATA[") => {
+                self.state = State::Cdata;
+                p + 9
+            }
+            Some(b'!') | Some(b'?') => {
+                self.state = State::Bogus;
+                p + 2
+            }
+            Some(b'/') => match rest.get(1) {
+                Some(b'>') => p + 3, // `</>` is dropped
+                Some(c) if c.is_ascii_alphabetic() => {
+                    let (name, n) =
+                        tag_name(&rest[1..], self.tree.foreign(), self.tree.all_names());
+                    let m = self.tree.end_tag(name);
+                    fire_before(self, m, emitted, f);
+                    self.state = end_tag_rest();
+                    p + 2 + n
+                }
+                _ => {
+                    // `</ …` is a bogus comment
+                    self.state = State::Bogus;
+                    p + 2
+                }
+            },
+            Some(c) if c.is_ascii_alphabetic() => {
+                let (name, n) = tag_name(rest, self.tree.foreign(), self.tree.all_names());
+                let plan = self.tree.start_tag(name);
+                fire_before(self, plan.before, emitted, f);
+                self.state = State::Tag {
+                    st: TagSt::Name,
+                    then: plan.then,
+                    event: plan.at_close,
+                    push: plan.push,
+                };
+                p + 1 + n
+            }
+            _ => {
+                // a lone `<` is text
+                if self.tree.text_matters() {
+                    let m = self.tree.body_content();
+                    fire_before(self, m, emitted, f);
+                }
+                p + 1
+            }
+        }
+    }
+}
+
+/// The rest of an end tag (its name already read).
+fn end_tag_rest() -> State {
+    State::Tag {
+        st: TagSt::Name,
+        then: After::Data,
+        event: None,
+        push: None,
+    }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod parser_tests;
