@@ -39,3 +39,47 @@ ensure_build_deps() {
     as_root systemctl stop nginx >/dev/null 2>&1 || true
   fi
 }
+
+# The oldest nginx this module builds against: ngx-rust 0.5 (nginx-sys) supports 1.22 and later.
+NGINX_MIN_VERSION=1.22.0
+
+# vendored_nginx_src : the nginx source tree bundled in the nginx-src crate that Cargo.lock names.
+vendored_nginx_src() {
+  local v d
+  v="$(sed -n '/^name = "nginx-src"$/{n;s/^version = "\(.*\)"$/\1/p}' "$ROOT/Cargo.lock")"
+  [ -n "$v" ] || die "Cargo.lock names no nginx-src crate"
+  for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/nginx-src-"$v"/nginx; do
+    [ -f "$d/src/core/nginx.h" ] && { echo "$d"; return 0; }
+  done
+  (cd "$ROOT" && cargo fetch >&2) || die "cannot fetch the nginx-src crate $v"
+  for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/nginx-src-"$v"/nginx; do
+    [ -f "$d/src/core/nginx.h" ] && { echo "$d"; return 0; }
+  done
+  die "nginx-src $v has no nginx source tree"
+}
+
+# nginx_src_version DIR : the version of the nginx source tree DIR (its src/core/nginx.h).
+nginx_src_version() {
+  sed -n 's/^#define NGINX_VERSION *"\(.*\)"$/\1/p' "$1/src/core/nginx.h" 2>/dev/null
+}
+
+# version_ge A B : A >= B for dotted versions.
+version_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$2" ]; }
+
+# check_nginx_version VERSION WHAT : stops with a clear message on an nginx this module cannot build against.
+check_nginx_version() {
+  [ -n "$1" ] || die "$2: not an nginx source tree (no src/core/nginx.h with NGINX_VERSION)"
+  version_ge "$1" "$NGINX_MIN_VERSION" \
+    || die "$2 is nginx $1; this module builds against nginx $NGINX_MIN_VERSION or later (ngx-rust 0.5), see docs/versions.md"
+}
+
+# http3_possible NGINX_VERSION : succeeds when that nginx and the system OpenSSL can build
+# --with-http_v3_module (nginx 1.25.0+; OpenSSL 1.1.1+, through nginx's compatibility layer
+# where OpenSSL has no QUIC API); else prints why not.
+http3_possible() {
+  local ossl
+  version_ge "$1" 1.25.0 || { echo "nginx $1 has no HTTP/3 (1.25.0 and later)"; return 1; }
+  ossl="$(pkg-config --modversion openssl 2>/dev/null || true)"
+  [ -n "$ossl" ] || { echo "no system OpenSSL found by pkg-config (libssl-dev)"; return 1; }
+  version_ge "$ossl" 1.1.1 || { echo "system OpenSSL $ossl is older than 1.1.1"; return 1; }
+}
