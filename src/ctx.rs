@@ -12,7 +12,7 @@ use core::ptr;
 use std::cell::{Cell, UnsafeCell};
 
 use frontend_gray_core::{Decision, GrayConfig};
-use ngx::ffi::{ngx_http_request_t, ngx_pool_cleanup_add};
+use ngx::ffi::{ngx_http_request_t, ngx_pool_cleanup_add, ngx_table_elt_t};
 use ngx::http::HttpModule;
 
 use crate::Module;
@@ -24,6 +24,10 @@ pub struct RequestCtx {
     /// The URI was rewritten (or left alone) in the preaccess phase; a decision made earlier,
     /// for a `$gray_*` variable, is not.
     pub rewritten: Cell<bool>,
+    /// `headers_in.accept_encoding` of an HTML entry, held back from the content phase (so
+    /// that `gzip_static` / `brotli_static` do not pick a precompressed file that could not be
+    /// rewritten) and put back by the header filter for nginx's `gzip`.
+    pub accept_encoding: Cell<*mut ngx_table_elt_t>,
     /// The body filter's state, set by the header filter of an entry response (in the request
     /// pool with the rest of the context).
     pub body: UnsafeCell<Option<crate::body::BodyState>>,
@@ -35,6 +39,7 @@ impl RequestCtx {
             cfg,
             decision,
             rewritten: Cell::new(false),
+            accept_encoding: Cell::new(core::ptr::null_mut()),
             body: UnsafeCell::new(None),
         }
     }

@@ -43,6 +43,12 @@ extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
             return;
         }
         let Some(c) = ctx::get(r) else { return };
+        let ae = c.accept_encoding.replace(core::ptr::null_mut());
+        if !ae.is_null() {
+            // for the gzip filter, which runs after this one: test the client again
+            r.headers_in.accept_encoding = ae;
+            r.set_gzip_tested(0);
+        }
         let Some(d) = &c.decision else { return };
         if d.kind.is_entry() && entry_response(r, c, d).is_none() {
             ngx_log_error!(

@@ -182,7 +182,7 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
         );
     }
     if d.kind == Kind::Html {
-        entry_request_headers(r);
+        entry_request_headers(r, c);
     }
     Some(c)
 }
@@ -191,10 +191,13 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
 /// carries cookies, so neither nginx (static files) nor an origin may answer it with a 304 or a
 /// 206, and its body is rewritten, so the origin must send it uncompressed. The shortcut
 /// pointers are cleared for nginx's own not-modified and range filters; the list elements are
-/// renamed for upstream modules, which copy the list (nginx's gzip filter still reads
-/// `headers_in.accept_encoding`, so the rewritten page is still compressed for the client).
-fn entry_request_headers(r: &mut ngx_http_request_t) {
+/// renamed for upstream modules, which copy the list. `Accept-Encoding` is also held back
+/// from the content phase, so `gzip_static` / `brotli_static` serve the plain file; the header
+/// filter puts it back, so nginx's `gzip` still compresses the rewritten page for the client.
+fn entry_request_headers(r: &mut ngx_http_request_t, c: &RequestCtx) {
     let h = &mut r.headers_in;
+    c.accept_encoding.set(h.accept_encoding);
+    h.accept_encoding = core::ptr::null_mut();
     h.if_modified_since = core::ptr::null_mut();
     h.if_unmodified_since = core::ptr::null_mut();
     h.if_match = core::ptr::null_mut();

@@ -3,6 +3,9 @@
 
 use allocator_api2::alloc::Allocator;
 use allocator_api2::vec::Vec;
+use std::net::IpAddr;
+
+use crate::conditions::{all_hold, Env, Facts};
 
 use crate::config::{Deployment, GrayConfig, Rule, VERSION_TAG};
 use crate::json_field;
@@ -18,6 +21,61 @@ pub trait RequestHeaders {
     fn header(&self, name: &str) -> Option<&[u8]>;
     /// The value of the first cookie called `name`, over all `Cookie` headers.
     fn cookie(&self, name: &str) -> Option<&[u8]>;
+    /// The raw (not URL-decoded) value of the first query argument called `name`.
+    fn query_arg(&self, _name: &str) -> Option<&[u8]> {
+        None
+    }
+    /// The client address as nginx sees it (after realip).
+    fn client_addr(&self) -> Option<IpAddr> {
+        None
+    }
+    /// The value of the nginx variable in slot `slot` of [`GrayConfig::variables`].
+    fn variable(&self, _slot: usize) -> Option<&[u8]> {
+        None
+    }
+    /// Now, in seconds since the epoch (JWT `exp` / `nbf`).
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// Why a request got its version: `$gray_reason` (SPEC §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The preview header or query argument named the version.
+    Preview,
+    /// The app is pinned to a version at run time.
+    Pin,
+    /// An asset kept on the version of its `x-higress-tag` cookie.
+    Sticky,
+    /// The percentage bucket chose (gray or base).
+    Weight,
+    /// The rule of this index in [`GrayConfig::rules`] matched.
+    Rule(usize),
+    /// The rule or bucket chose this gray deployment (index in [`GrayConfig::grays`]), which
+    /// was rolled back: base instead.
+    Rollback(usize),
+    /// Nothing chose a gray deployment.
+    Base,
+}
+
+impl Reason {
+    /// The value of `$gray_reason`: `preview`, `pin`, `sticky`, `weight`, `rule:<name>`,
+    /// `rollback:<name>`, `base`.
+    pub fn as_str<'c>(&self, cfg: &'c GrayConfig) -> &'c str {
+        match self {
+            Reason::Preview => "preview",
+            Reason::Pin => "pin",
+            Reason::Sticky => "sticky",
+            Reason::Weight => "weight",
+            Reason::Rule(i) => cfg.rules.get(*i).map_or("rule", |r| r.reason.as_str()),
+            Reason::Rollback(i) => cfg
+                .grays
+                .get(*i)
+                .map_or("rollback", |d| d.rollback_reason.as_str()),
+            Reason::Base => "base",
+        }
+    }
 }
 
 /// The kind of a request the module acts on.
@@ -87,6 +145,7 @@ pub struct Decision<'c> {
     pub uid: Option<Uid>,
     /// An asset kept on the version of the `x-higress-tag` cookie.
     pub sticky: bool,
+    pub reason: Reason,
 }
 
 impl Decision<'_> {
@@ -96,12 +155,27 @@ impl Decision<'_> {
     }
 }
 
-/// Decides the deployment and version of a request (SPEC §4). `path` is the cleaned path;
+/// Decides the deployment and version of a request (SPEC §4, §8). `path` is the cleaned path;
 /// `scratch` is a per-request buffer for URL-decoding a `graySubKey` value.
 pub fn decide<'c, H: RequestHeaders, A: Allocator>(
     cfg: &'c GrayConfig,
     path: &[u8],
     h: &H,
+    scratch: &mut Vec<u8, A>,
+) -> Option<Decision<'c>> {
+    decide_with(cfg, path, h, &Facts::default(), scratch)
+}
+
+/// [`decide`], with the request's [`Facts`] (User-Agent class, JWT claims) kept by the caller
+/// so that the global-config script reuses them.
+///
+/// Precedence (SPEC §8): entries — preview, pin, then §4; assets — preview, the sticky
+/// cookie, pin, then §4.
+pub fn decide_with<'c, H: RequestHeaders, A: Allocator>(
+    cfg: &'c GrayConfig,
+    path: &[u8],
+    h: &H,
+    facts: &Facts,
     scratch: &mut Vec<u8, A>,
 ) -> Option<Decision<'c>> {
     let kind = classify(cfg, path, h)?;
@@ -114,29 +188,35 @@ pub fn decide<'c, H: RequestHeaders, A: Allocator>(
             .and_then(Uid::from_client)
             .or_else(|| h.cookie(tag).and_then(Uid::from_client))
     };
+    let sets_cookies = kind == Kind::Html || (kind == Kind::Index && cfg.use_manifest_as_entry);
+    let minted_uid = || client_uid().or_else(|| (cfg.uses_uid && sets_cookies).then(Uid::generate));
 
-    let mut sticky = false;
-    let (deployment, uid) = match sticky_deployment(cfg, kind, h) {
-        Some(d) => {
-            sticky = true;
-            (d, client_uid())
-        }
-        None if cfg.percentage => {
-            let uid = client_uid().unwrap_or_else(Uid::generate);
-            let b = bucket(uid.as_bytes());
-            let d = cfg.grays.iter().find(|d| d.bucket.0 <= b && b < d.bucket.1);
-            (d.unwrap_or(&cfg.base), Some(uid))
-        }
-        None => {
-            let d = with_user_id(cfg, h, scratch, |user| {
-                cfg.grays
-                    .iter()
-                    .find(|d| d.rule.is_some_and(|r| rule_matches(&cfg.rules[r], user, h)))
-            });
-            let sets_cookies =
-                kind == Kind::Html || (kind == Kind::Index && cfg.use_manifest_as_entry);
-            let uid = client_uid().or_else(|| (cfg.uses_uid && sets_cookies).then(Uid::generate));
-            (d.unwrap_or(&cfg.base), uid)
+    let previewing = preview_allowed(cfg, h);
+    let (deployment, uid, reason) = if let Some(d) = previewing.then(|| preview(cfg, h)).flatten() {
+        (d, minted_uid(), Reason::Preview)
+    } else if let Some(d) = sticky_deployment(cfg, kind, h, previewing) {
+        (d, client_uid(), Reason::Sticky)
+    } else if cfg.percentage {
+        let uid = client_uid().unwrap_or_else(Uid::generate);
+        let b = bucket(uid.as_bytes());
+        let d = cfg.grays.iter().find(|d| d.bucket.0 <= b && b < d.bucket.1);
+        (d.unwrap_or(&cfg.base), Some(uid), Reason::Weight)
+    } else {
+        let hit = with_user_id(cfg, h, scratch, |user| {
+            let env = Env {
+                headers: h,
+                user,
+                facts,
+                jwt: cfg.jwt.as_ref(),
+            };
+            cfg.grays.iter().find_map(|d| {
+                let r = d.rule?;
+                rule_holds(&cfg.rules[r], &env).then_some((d, r))
+            })
+        });
+        match hit {
+            Some((d, r)) => (d, minted_uid(), Reason::Rule(r)),
+            None => (&cfg.base, minted_uid(), Reason::Base),
         }
     };
 
@@ -150,20 +230,50 @@ pub fn decide<'c, H: RequestHeaders, A: Allocator>(
         deployment,
         version,
         uid,
-        sticky,
+        sticky: reason == Reason::Sticky,
+        reason,
     })
 }
 
-/// SPEC §4.8: an asset whose `x-higress-tag` cookie names a configured deployment's version.
+/// `preview` is configured and this client may use it (`allow`, when given, holds its address).
+fn preview_allowed<H: RequestHeaders>(cfg: &GrayConfig, h: &H) -> bool {
+    let Some(p) = &cfg.preview else {
+        return false;
+    };
+    p.allow.is_empty()
+        || h.client_addr()
+            .is_some_and(|ip| p.allow.iter().any(|n| n.contains(ip)))
+}
+
+/// SPEC §8 `preview`: the deployment of the configured version (base, or any gray deployment,
+/// enabled or not) that the preview header, else the query argument, names.
+fn preview<'c, H: RequestHeaders>(cfg: &'c GrayConfig, h: &H) -> Option<&'c Deployment> {
+    let p = cfg.preview.as_ref()?;
+    let v = match p.header.as_deref().and_then(|n| h.header(n)) {
+        Some(v) => v,
+        None => p.query.as_deref().and_then(|n| h.query_arg(n))?,
+    };
+    cfg.any_deployment_by_version(v)
+}
+
+/// SPEC §4.8: an asset whose `x-higress-tag` cookie names a configured deployment's version
+/// (base or an enabled gray; also a disabled one for a client that may preview, whose entry
+/// set that cookie).
 fn sticky_deployment<'c, H: RequestHeaders>(
     cfg: &'c GrayConfig,
     kind: Kind,
     h: &H,
+    previewing: bool,
 ) -> Option<&'c Deployment> {
     if kind != Kind::Asset {
         return None;
     }
-    cfg.deployment_by_version(h.cookie(VERSION_TAG)?)
+    let v = h.cookie(VERSION_TAG)?;
+    if previewing {
+        cfg.any_deployment_by_version(v)
+    } else {
+        cfg.deployment_by_version(v)
+    }
 }
 
 /// SPEC §4.9: the longest matching `versionPredicates` prefix picks the version. A prefix
@@ -176,19 +286,38 @@ fn predicated<'c>(d: &'c Deployment, path: &[u8]) -> &'c str {
         .map_or(d.version.as_str(), |(_, v)| v.as_str())
 }
 
-/// SPEC §4.6: the user id is in the allow-list, or the tag cookie has an allowed value.
+/// SPEC §4.6 and §8: the user id is in the allow-list, or the tag cookie has an allowed value,
+/// or the rule's non-empty `match` list holds.
 pub fn rule_matches<H: RequestHeaders>(rule: &Rule, user: Option<&[u8]>, h: &H) -> bool {
-    if let Some(u) = user {
+    let facts = Facts::default();
+    rule_holds(
+        rule,
+        &Env {
+            headers: h,
+            user,
+            facts: &facts,
+            jwt: None,
+        },
+    )
+}
+
+/// [`rule_matches`] against a full [`Env`].
+pub fn rule_holds<H: RequestHeaders>(rule: &Rule, env: &Env<'_, H>) -> bool {
+    if let Some(u) = env.user {
         if rule.gray_key_values.contains(u) {
             return true;
         }
     }
-    match &rule.gray_tag_key {
-        Some(k) => h
+    if let Some(k) = &rule.gray_tag_key {
+        if env
+            .headers
             .cookie(k)
-            .is_some_and(|v| rule.gray_tag_values.contains(v)),
-        None => false,
+            .is_some_and(|v| rule.gray_tag_values.contains(v))
+        {
+            return true;
+        }
     }
+    all_hold(&rule.conditions, env)
 }
 
 /// Calls `f` with the user id of SPEC §4.4 (cookie, else header; `graySubKey` applied).
@@ -226,14 +355,32 @@ pub fn global_config_script<H: RequestHeaders, A: Allocator, B: Allocator>(
     scratch: &mut Vec<u8, A>,
     out: &mut Vec<u8, B>,
 ) -> bool {
+    global_config_script_with(cfg, version, h, &Facts::default(), scratch, out)
+}
+
+/// [`global_config_script`] with the request's [`Facts`].
+pub fn global_config_script_with<H: RequestHeaders, A: Allocator, B: Allocator>(
+    cfg: &GrayConfig,
+    version: &str,
+    h: &H,
+    facts: &Facts,
+    scratch: &mut Vec<u8, A>,
+    out: &mut Vec<u8, B>,
+) -> bool {
     let Some(gc) = cfg.injection.global_config.as_ref() else {
         return false;
     };
     out.extend_from_slice(gc.open.as_bytes());
     with_user_id(cfg, h, scratch, |user| {
+        let env = Env {
+            headers: h,
+            user,
+            facts,
+            jwt: cfg.jwt.as_ref(),
+        };
         for (rule, key) in cfg.rules.iter().zip(&gc.rule_keys) {
             out.extend_from_slice(key.as_bytes());
-            let on = rule_matches(rule, user, h);
+            let on = rule_holds(rule, &env);
             out.extend_from_slice(if on { b"true" } else { b"false" });
         }
     });

@@ -3,6 +3,7 @@
 //! requests to these functions and nothing else.
 #![forbid(unsafe_code)]
 
+pub mod conditions;
 pub mod config;
 pub mod cookies;
 pub mod decide;
@@ -16,7 +17,7 @@ pub mod uid;
 pub mod userid;
 
 pub use config::{ConfigError, Deployment, GrayConfig};
-pub use decide::{decide, Decision, Kind, RequestHeaders};
+pub use decide::{decide, decide_with, Decision, Kind, Reason, RequestHeaders};
 
 /// `x-higress-tag`, as a lower-case header name.
 pub const VERSION_TAG_LC: &[u8] = config::VERSION_TAG.as_bytes();

@@ -8,6 +8,9 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+use crate::conditions::jwt::RawJwt;
+use crate::conditions::RawCondition;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawConfig {
@@ -31,6 +34,16 @@ pub struct RawConfig {
     pub html: Option<Text>,
     pub use_manifest_as_entry: Option<bool>,
     pub injection: Option<RawInjection>,
+    pub jwt: Option<RawJwt>,
+    pub preview: Option<RawPreview>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawPreview {
+    pub header: Option<Text>,
+    pub query: Option<Text>,
+    pub allow: Option<Vec<Text>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +53,12 @@ pub struct RawRule {
     pub gray_key_value: Option<Vec<Text>>,
     pub gray_tag_key: Option<Text>,
     pub gray_tag_value: Option<Vec<Text>>,
+    #[serde(
+        rename = "match",
+        default,
+        with = "serde_yaml_ng::with::singleton_map_recursive"
+    )]
+    pub conditions: Option<Vec<RawCondition>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
