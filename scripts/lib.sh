@@ -109,7 +109,7 @@ vendored_nginx_src() {
 
 # nginx_src_version DIR : the version of the nginx source tree DIR (its src/core/nginx.h).
 nginx_src_version() {
-  sed -n 's/^#define NGINX_VERSION *"\(.*\)"$/\1/p' "$1/src/core/nginx.h" 2>/dev/null
+  sed -n 's/^#define NGINX_VERSION *"\(.*\)"$/\1/p' "$1/src/core/nginx.h" 2>/dev/null  || true
 }
 
 # version_ge A B : A >= B for dotted versions.
