@@ -10,6 +10,7 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$ROOT"
 
 nginx_bin="${1:-$BUILD/vendored/nginx}"
+ensure_rust   # configure looks for cargo on PATH
 pass=0; fail=0
 ok()  { pass=$((pass + 1)); echo "ok   add-dynamic-module: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL add-dynamic-module: $*"; }
