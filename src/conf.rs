@@ -153,8 +153,22 @@ pub extern "C" fn set_frontend_gray(
                 return NGX_CONF_ERROR;
             }
         };
-        match GrayConfig::from_yaml(&text) {
-            Ok(cfg) => {
+        let dir = std::path::Path::new(&path)
+            .parent()
+            .unwrap_or(std::path::Path::new("."));
+        match GrayConfig::from_yaml_in(&text, dir) {
+            Ok(mut cfg) => {
+                crate::cookiescope::record(&path, &cfg);
+                if let Err(e) = crate::condvars::resolve(cf, &mut cfg, &path) {
+                    ngx_conf_log_error!(
+                        NGX_LOG_EMERG,
+                        cf,
+                        "\"frontend_gray\" file \"{}\": {}",
+                        path,
+                        e
+                    );
+                    return NGX_CONF_ERROR;
+                }
                 for w in &cfg.warnings {
                     ngx_conf_log_error!(
                         NGX_LOG_WARN,

@@ -11,6 +11,7 @@ use core::ptr;
 
 use std::cell::{Cell, UnsafeCell};
 
+use frontend_gray_core::conditions::Facts;
 use frontend_gray_core::{Decision, GrayConfig};
 use ngx::ffi::{ngx_http_request_t, ngx_pool_cleanup_add, ngx_table_elt_t};
 use ngx::http::HttpModule;
@@ -24,6 +25,9 @@ pub struct RequestCtx {
     /// The URI was rewritten (or left alone) in the preaccess phase; a decision made earlier,
     /// for a `$gray_*` variable, is not.
     pub rewritten: Cell<bool>,
+    /// What the decision learnt of the request once (User-Agent, JWT claims), for the
+    /// global-config script.
+    pub facts: Facts,
     /// `headers_in.accept_encoding` of an HTML entry, held back from the content phase (so
     /// that `gzip_static` / `brotli_static` do not pick a precompressed file that could not be
     /// rewritten) and put back by the header filter for nginx's `gzip`.
@@ -34,10 +38,15 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    pub fn new(cfg: &'static GrayConfig, decision: Option<Decision<'static>>) -> Self {
+    pub fn new(
+        cfg: &'static GrayConfig,
+        decision: Option<Decision<'static>>,
+        facts: Facts,
+    ) -> Self {
         RequestCtx {
             cfg,
             decision,
+            facts,
             rewritten: Cell::new(false),
             accept_encoding: Cell::new(core::ptr::null_mut()),
             body: UnsafeCell::new(None),

@@ -6,7 +6,8 @@
 //!
 //! nginx has no safe wrapper for filters: the chain is the `ngx_http_top_*_filter` globals.
 
-use frontend_gray_core::decide::global_config_script;
+use frontend_gray_core::decide::global_config_script_with;
+use frontend_gray_core::decide::SetCookie;
 use frontend_gray_core::html::{EntryRewriter, Injections};
 use frontend_gray_core::{Decision, GrayConfig, Kind};
 use ngx::core::{Pool, Status};
@@ -122,13 +123,18 @@ fn entry_response(
             return Some(());
         }
     }
-    let headers = NgxHeaders {
-        list: &r.headers_in.headers,
-    };
+    let headers = NgxHeaders::new(r, &cfg.variable_indices);
     // SAFETY (both): the request pool outlives the request's body filter calls
     let mut scratch = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
     let mut script = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
-    global_config_script(cfg, d.version, &headers, &mut scratch, &mut script);
+    global_config_script_with(
+        cfg,
+        d.version,
+        &headers,
+        &c.facts,
+        &mut scratch,
+        &mut script,
+    );
     let inj = Injections {
         head_first: script.leak(),
         head_last: &d.deployment.inject.head,
@@ -201,52 +207,28 @@ fn entry_headers(
     r.headers_out.expires = core::ptr::null_mut();
     let out = &mut r.headers_out.headers;
     push(out, b"Cache-Control", None, ngx_str(NO_CACHE))?;
-    if !d.sets_cookies(cfg) {
-        return Some(());
-    }
-    // pre-formatted at configuration time: the header points into the configuration
-    push(
-        out,
-        b"Set-Cookie",
-        None,
-        ngx_str(d.deployment.version_cookie.as_bytes()),
-    )?;
-    if cfg.uses_uid {
-        if let Some(uid) = &d.uid {
-            let parts = [
-                cfg.uid_cookie.prefix.as_bytes(),
-                uid.as_bytes(),
-                cfg.uid_cookie.suffix.as_bytes(),
-            ];
-            let len = parts.iter().map(|p| p.len()).sum();
-            // SAFETY: request pool; len bytes written below
-            let p = unsafe { ngx_pnalloc(r.pool, len) } as *mut u8;
-            if p.is_null() {
-                return None;
+    for c in d.set_cookies(cfg) {
+        let v = match c {
+            // pre-formatted at configuration time: the header points into the configuration
+            SetCookie::Whole(s) => ngx_str(s.as_bytes()),
+            SetCookie::Uid(prefix, uid, suffix) => {
+                let parts = [prefix.as_bytes(), uid, suffix.as_bytes()];
+                let len = parts.iter().map(|p| p.len()).sum();
+                // SAFETY: request pool; len bytes written below
+                let p = unsafe { ngx_pnalloc(r.pool, len) } as *mut u8;
+                if p.is_null() {
+                    return None;
+                }
+                let mut at = 0;
+                for part in parts {
+                    // SAFETY: within the len bytes just allocated
+                    unsafe { core::ptr::copy_nonoverlapping(part.as_ptr(), p.add(at), part.len()) };
+                    at += part.len();
+                }
+                ngx::ffi::ngx_str_t { len, data: p }
             }
-            let mut at = 0;
-            for part in parts {
-                // SAFETY: within the len bytes just allocated
-                unsafe { core::ptr::copy_nonoverlapping(part.as_ptr(), p.add(at), part.len()) };
-                at += part.len();
-            }
-            // SAFETY: p holds len initialised bytes for the request's lifetime
-            let v = ngx::ffi::ngx_str_t { len, data: p };
-            push(&mut r.headers_out.headers, b"Set-Cookie", None, v)?;
-        }
-    }
-    if cfg.uses_backend_cookie {
-        let v = d
-            .deployment
-            .backend_cookie
-            .as_deref()
-            .unwrap_or(&cfg.backend_cookie_clear);
-        push(
-            &mut r.headers_out.headers,
-            b"Set-Cookie",
-            None,
-            ngx_str(v.as_bytes()),
-        )?;
+        };
+        push(&mut r.headers_out.headers, b"Set-Cookie", None, v)?;
     }
     Some(())
 }

@@ -12,9 +12,10 @@
 //! decision on the spot, on the URI of that moment; the URI is still rewritten here.
 
 use allocator_api2::vec::Vec;
+use frontend_gray_core::conditions::Facts;
 use frontend_gray_core::path::{clean_into, is_clean};
 use frontend_gray_core::rewrite::{rewrite_into, Rewrite};
-use frontend_gray_core::{decide, Kind, VERSION_TAG_LC};
+use frontend_gray_core::{decide_with, Kind, VERSION_TAG_LC};
 use ngx::core::{Pool, Status};
 use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_PREACCESS_PHASE,
@@ -132,17 +133,17 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
     };
 
     let mut scratch = Vec::new_in(&pool);
-    let decision = decide(
+    let facts = Facts::default();
+    let decision = decide_with(
         cfg,
         path,
-        &NgxHeaders {
-            list: &r.headers_in.headers,
-        },
+        &NgxHeaders::new(r, &cfg.variable_indices),
+        &facts,
         &mut scratch,
     );
     // SAFETY (lifetime): the configuration lives in the cycle's pool, which outlives requests
     let cfg: &'static _ = unsafe { &*(cfg as *const _) };
-    let Some(c) = ctx::create(r, RequestCtx::new(cfg, decision)) else {
+    let Some(c) = ctx::create(r, RequestCtx::new(cfg, decision, facts)) else {
         ngx_log_error!(
             NGX_LOG_ERR,
             log(r),

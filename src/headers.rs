@@ -9,7 +9,14 @@ use core::slice;
 
 use frontend_gray_core::cookies::find_cookie;
 use frontend_gray_core::RequestHeaders;
-use ngx::ffi::{ngx_hash_key, ngx_list_push, ngx_list_t, ngx_str_t, ngx_table_elt_t};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use frontend_gray_core::conditions::find_query_arg;
+use ngx::ffi::{
+    ngx_cached_time, ngx_hash_key, ngx_http_get_indexed_variable, ngx_http_request_t,
+    ngx_list_push, ngx_list_t, ngx_str_t, ngx_table_elt_t, sockaddr_in, sockaddr_in6, AF_INET,
+    AF_INET6,
+};
 
 /// Iterates the elements of an nginx list of headers, as raw pointers.
 fn raw_iter(list: *const ngx_list_t) -> impl Iterator<Item = *mut ngx_table_elt_t> {
@@ -56,12 +63,77 @@ pub fn bytes(s: &ngx_str_t) -> &[u8] {
     }
 }
 
-/// The request headers, as the decision sees them.
+/// The request, as the decision sees it: headers, query arguments, client address, the
+/// variables of `variable` conditions, the time.
 pub struct NgxHeaders<'a> {
     pub list: &'a ngx_list_t,
+    /// The request (for its arguments, address and variables); null: headers only.
+    pub r: *mut ngx_http_request_t,
+    /// nginx's variable index of each slot of `GrayConfig::variables`.
+    pub vars: &'a [usize],
+}
+
+impl<'a> NgxHeaders<'a> {
+    pub fn new(r: &'a ngx_http_request_t, vars: &'a [usize]) -> Self {
+        NgxHeaders {
+            list: &r.headers_in.headers,
+            r: r as *const _ as *mut _,
+            vars,
+        }
+    }
 }
 
 impl RequestHeaders for NgxHeaders<'_> {
+    fn query_arg(&self, name: &str) -> Option<&[u8]> {
+        // SAFETY: r is null or the live request this adapter was made for
+        let r = unsafe { self.r.as_ref()? };
+        find_query_arg(bytes(&r.args), name.as_bytes())
+    }
+
+    fn client_addr(&self) -> Option<IpAddr> {
+        // SAFETY: as above; a request always has its connection, whose sockaddr nginx's
+        // realip module may have replaced with the real client's
+        unsafe {
+            let sa = (*self.r.as_ref()?.connection).sockaddr;
+            if sa.is_null() {
+                return None;
+            }
+            match u32::from((*sa).sa_family) {
+                AF_INET => {
+                    let sin = &*(sa as *const sockaddr_in);
+                    Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                        sin.sin_addr.s_addr,
+                    ))))
+                }
+                AF_INET6 => {
+                    let sin6 = &*(sa as *const sockaddr_in6);
+                    let v6 = Ipv6Addr::from(sin6.sin6_addr.__in6_u.__u6_addr8);
+                    Some(IpAddr::V6(v6))
+                }
+                _ => None,
+            }
+        }
+    }
+
+    fn variable(&self, slot: usize) -> Option<&[u8]> {
+        let index = *self.vars.get(slot)?;
+        if self.r.is_null() {
+            return None;
+        }
+        // SAFETY: a live request; nginx evaluates (and caches) the variable in request memory
+        let v = unsafe { ngx_http_get_indexed_variable(self.r, index).as_ref()? };
+        if v.not_found() != 0 || v.valid() == 0 || v.data.is_null() {
+            return None;
+        }
+        // SAFETY: nginx variable values point at len bytes of request memory
+        Some(unsafe { slice::from_raw_parts(v.data, v.len() as usize) })
+    }
+
+    fn now(&self) -> u64 {
+        // SAFETY: nginx's cached time is always set in a worker
+        unsafe { ngx_cached_time.as_ref().map_or(0, |t| t.sec.max(0) as u64) }
+    }
+
     fn header(&self, name: &str) -> Option<&[u8]> {
         iter(self.list)
             .find(|h| bytes(&h.key).eq_ignore_ascii_case(name.as_bytes()))

@@ -6,7 +6,9 @@
 //! - `filter.rs`     — the header filter of entry responses (cookies, Cache-Control, 404s);
 //! - `body.rs`       — the body filter: streams entry pages through the HTML rewriter;
 //! - `variables.rs`  — `$gray_version`, `$gray_backend_version`, `$gray_deployment`,
-//!   `$gray_uid`, `$gray_host`;
+//!   `$gray_uid`, `$gray_host`, `$gray_reason`;
+//! - `condvars.rs`   — the nginx variables that `variable` conditions read;
+//! - `cookiescope.rs`— the warning for two apps whose cookies would cross;
 //! - `ctx.rs`        — the per-request context, kept across internal redirects;
 //! - `headers.rs`    — reading and writing nginx header lists;
 //! - `ffi_guard.rs`  — no panic crosses into nginx.
@@ -38,7 +40,9 @@ macro_rules! debug_http {
 pub(crate) use debug_http;
 
 mod body;
+mod condvars;
 mod conf;
+mod cookiescope;
 mod ctx;
 mod ffi_guard;
 mod filter;
@@ -55,11 +59,19 @@ impl HttpModule for Module {
     }
 
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        ffi_guard::guard(Status::NGX_ERROR.into(), || variables::register(cf).into())
+        ffi_guard::guard(Status::NGX_ERROR.into(), || {
+            condvars::reset();
+            cookiescope::reset();
+            variables::register(cf).into()
+        })
     }
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         ffi_guard::guard(Status::NGX_ERROR.into(), || {
+            if !condvars::check(cf) {
+                return Status::NGX_ERROR.into();
+            }
+            cookiescope::check(cf);
             let rc = handler::register(cf);
             if rc != Status::NGX_OK {
                 return rc.into();

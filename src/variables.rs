@@ -7,6 +7,7 @@
 //! | `$gray_deployment`      | the chosen gray deployment's name, or `base`                |
 //! | `$gray_uid`             | the bucketing uid (empty where not used)                    |
 //! | `$gray_host`            | `rewrite.host` where the module acted, else `$host`         |
+//! | `$gray_reason`          | why: `preview`, `pin`, `sticky`, `weight`, `rule:<name>`, `rollback:<name>`, `base` |
 
 use ngx::core::Status;
 use ngx::ffi::{
@@ -27,14 +28,16 @@ enum Var {
     Deployment,
     Uid,
     Host,
+    Reason,
 }
 
-const VARS: [(ngx_str_t, Var); 5] = [
+const VARS: [(ngx_str_t, Var); 6] = [
     (ngx_string!("gray_version"), Var::Version),
     (ngx_string!("gray_backend_version"), Var::BackendVersion),
     (ngx_string!("gray_deployment"), Var::Deployment),
     (ngx_string!("gray_uid"), Var::Uid),
     (ngx_string!("gray_host"), Var::Host),
+    (ngx_string!("gray_reason"), Var::Reason),
 ];
 
 pub fn register(cf: *mut ngx_conf_t) -> Status {
@@ -85,6 +88,10 @@ extern "C" fn get_variable(
             Some(Var::Host) => match (d, c.and_then(|c| c.cfg.rewrite.host.as_deref())) {
                 (Some(_), Some(h)) => h.as_bytes(),
                 _ => host(r),
+            },
+            Some(Var::Reason) => match (d, c) {
+                (Some(d), Some(c)) => d.reason.as_str(c.cfg).as_bytes(),
+                _ => &[],
             },
             None => &[],
         };

@@ -47,11 +47,18 @@ pub struct CookieAttrs {
     pub max_age: i64,
     pub domain: Option<String>,
     pub secure: bool,
+    /// `cookiePath`; `/` when empty.
+    pub path: String,
 }
 
 impl CookieAttrs {
     fn suffix(&self, max_age: i64) -> String {
-        let mut s = format!("; Max-Age={max_age}; Path=/; HttpOnly");
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        let mut s = format!("; Max-Age={max_age}; Path={path}; HttpOnly");
         if self.secure {
             s.push_str("; Secure");
         }
@@ -72,6 +79,16 @@ impl CookieAttrs {
     pub fn format_clear(&self, name: &str) -> String {
         format!("{name}={}", self.suffix(0))
     }
+}
+
+/// The cookie scopes `a` and `b` (cookie paths) share requests: one path-matches the other
+/// (RFC 6265 §5.1.4).
+pub fn paths_overlap(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long.starts_with(short)
+        && (long.len() == short.len()
+            || short.ends_with('/')
+            || long.as_bytes()[short.len()] == b'/')
 }
 
 /// The uid cookie: the only cookie whose value is known per request only.
@@ -116,6 +133,7 @@ mod tests {
             max_age: 100,
             domain: None,
             secure: true,
+            path: String::new(),
         };
         assert_eq!(
             a.format("x-higress-tag", "gray"),
@@ -125,17 +143,35 @@ mod tests {
             max_age: 5,
             domain: Some(".example.com".into()),
             secure: false,
+            path: "/app1/".into(),
         };
         assert_eq!(
             b.format("t", "v"),
-            "t=v; Max-Age=5; Path=/; HttpOnly; Domain=.example.com"
+            "t=v; Max-Age=5; Path=/app1/; HttpOnly; Domain=.example.com"
         );
         assert_eq!(
             b.format_clear("x-mse-tag"),
-            "x-mse-tag=; Max-Age=0; Path=/; HttpOnly; Domain=.example.com"
+            "x-mse-tag=; Max-Age=0; Path=/app1/; HttpOnly; Domain=.example.com"
         );
         let u = UidCookie::new("x-higress-uid", &a);
         assert_eq!(u.prefix, "x-higress-uid=");
         assert_eq!(u.suffix, "; Max-Age=100; Path=/; HttpOnly; Secure");
+    }
+
+    /// Two cookie scopes overlap when one path is a path-prefix of the other (RFC 6265
+    /// path-match): `/` and `/a1/`, `/a1` and `/a1/x`; not `/a1/` and `/a2/`, nor `/a1` and `/a10`.
+    #[test]
+    fn path_overlap() {
+        for (a, b) in [
+            ("/", "/a1/"),
+            ("/a1/", "/a1/"),
+            ("/a1", "/a1/x"),
+            ("/a1/", "/a1/x/"),
+        ] {
+            assert!(paths_overlap(a, b) && paths_overlap(b, a), "{a} {b}");
+        }
+        for (a, b) in [("/a1/", "/a2/"), ("/a1", "/a10"), ("/a1/x", "/a1/y")] {
+            assert!(!paths_overlap(a, b) && !paths_overlap(b, a), "{a} {b}");
+        }
     }
 }

@@ -148,10 +148,52 @@ pub struct Decision<'c> {
     pub reason: Reason,
 }
 
-impl Decision<'_> {
+impl<'c> Decision<'c> {
     /// The response carries the version / uid / backend cookies.
     pub fn sets_cookies(&self, cfg: &GrayConfig) -> bool {
         self.kind == Kind::Html || (self.kind == Kind::Index && cfg.use_manifest_as_entry)
+    }
+
+    /// The `Set-Cookie` values of a 200 entry response (SPEC §6), in the order they are sent:
+    /// the version cookie, the uid cookie, the backend cookie (set or cleared). Empty where
+    /// the response sets no cookies.
+    pub fn set_cookies<'a>(&'a self, cfg: &'a GrayConfig) -> impl Iterator<Item = SetCookie<'a>> {
+        let on = self.sets_cookies(cfg);
+        let version = on.then_some(SetCookie::Whole(self.deployment.version_cookie.as_str()));
+        let uid = self.uid.as_ref().filter(|_| on && cfg.uses_uid).map(|u| {
+            SetCookie::Uid(
+                cfg.uid_cookie.prefix.as_str(),
+                u.as_bytes(),
+                cfg.uid_cookie.suffix.as_str(),
+            )
+        });
+        let backend = (on && cfg.uses_backend_cookie).then(|| {
+            SetCookie::Whole(
+                self.deployment
+                    .backend_cookie
+                    .as_deref()
+                    .unwrap_or(&cfg.backend_cookie_clear),
+            )
+        });
+        version.into_iter().chain(uid).chain(backend)
+    }
+}
+
+/// One `Set-Cookie` value: whole (pre-formatted at configuration time), or the uid cookie as
+/// prefix, uid, suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetCookie<'a> {
+    Whole(&'a str),
+    Uid(&'a str, &'a [u8], &'a str),
+}
+
+impl SetCookie<'_> {
+    /// The header value, as bytes.
+    pub fn to_vec(&self) -> std::vec::Vec<u8> {
+        match self {
+            SetCookie::Whole(s) => s.as_bytes().to_vec(),
+            SetCookie::Uid(p, u, s) => [p.as_bytes(), u, s.as_bytes()].concat(),
+        }
     }
 }
 

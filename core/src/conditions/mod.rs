@@ -171,6 +171,8 @@ pub fn cidrs(field: &str, list: &[Text]) -> Result<Vec<Cidr>, ConfigError> {
 pub struct CompileCtx<'a> {
     /// Names of the nginx variables used so far; a `variable` condition gets its slot here.
     pub variables: &'a mut Vec<String>,
+    /// The field path of the first condition that named each variable.
+    pub variable_fields: &'a mut Vec<String>,
     /// A top-level `jwt` is configured.
     pub has_jwt: bool,
 }
@@ -209,6 +211,7 @@ pub fn compile(
                     Some(s) => s,
                     None => {
                         cx.variables.push(n);
+                        cx.variable_fields.push(format!("{f}.variable.name"));
                         cx.variables.len() - 1
                     }
                 };

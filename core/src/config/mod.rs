@@ -71,6 +71,20 @@ impl GrayConfig {
         Ok(cfg)
     }
 
+    /// The names of the cookies this configuration sets on entries: the version cookie, the
+    /// uid cookie where uids are used, the backend cookie where a deployment has a backend
+    /// version.
+    pub fn cookie_names(&self) -> Vec<&str> {
+        let mut v = vec![VERSION_TAG];
+        if self.uses_uid {
+            v.push(&self.unique_gray_tag);
+        }
+        if self.uses_backend_cookie {
+            v.push(&self.backend_gray_tag);
+        }
+        v
+    }
+
     /// The deployment of version `v` among all configured ones, disabled grays included
     /// (`preview`).
     pub fn any_deployment_by_version(&self, v: &[u8]) -> Option<&Deployment> {

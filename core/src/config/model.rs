@@ -19,6 +19,8 @@ pub struct GrayConfig {
     pub store_max_age: i64,
     pub cookie_domain: Option<String>,
     pub cookie_secure: bool,
+    /// `cookiePath`: the `Path` of every cookie the module sets (`/` by default).
+    pub cookie_path: String,
     pub index_paths: PathMatcher,
     pub skipped_paths: PathMatcher,
     /// (lower-case header name, value)
@@ -31,6 +33,10 @@ pub struct GrayConfig {
     pub disabled: Vec<Deployment>,
     /// Names of the nginx variables `variable` conditions read, by slot (SPEC §8).
     pub variables: Vec<String>,
+    /// Where each of `variables` is named first (for the host's "unknown variable" error).
+    pub variable_fields: Vec<String>,
+    /// The host's (nginx's) index of each of `variables`, set by the host after compiling.
+    pub variable_indices: Vec<usize>,
     /// The top-level `jwt`: where the token is and how it is verified.
     pub jwt: Option<JwtSource>,
     pub preview: Option<Preview>,

@@ -20,6 +20,7 @@ pub struct RawConfig {
     pub store_max_age: Option<i64>,
     pub cookie_domain: Option<Text>,
     pub cookie_secure: Option<bool>,
+    pub cookie_path: Option<Text>,
     pub index_paths: Option<Vec<Text>>,
     pub include_path_prefixes: Option<Vec<Text>>,
     pub skipped_paths: Option<Vec<Text>>,

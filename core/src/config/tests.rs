@@ -273,3 +273,32 @@ fn garbage_never_panics() {
         let _ = GrayConfig::from_yaml(y);
     }
 }
+
+#[test]
+fn cookie_path_scopes_every_cookie() {
+    let c = GrayConfig::from_yaml(
+        "cookiePath: /app1/\nuniqueGrayTag: u\nbaseDeployment: {version: b}\ngrayDeployments:\n- {name: g, version: g, enabled: true, backendVersion: bv}\n",
+    )
+    .unwrap();
+    assert_eq!(c.cookie_path, "/app1/");
+    assert!(c.base.version_cookie.contains("; Path=/app1/; "));
+    assert!(c.grays[0]
+        .backend_cookie
+        .as_deref()
+        .unwrap()
+        .contains("; Path=/app1/; "));
+    assert!(c.backend_cookie_clear.contains("; Path=/app1/; "));
+    assert!(c.uid_cookie.suffix.contains("; Path=/app1/; "));
+    assert_eq!(c.cookie_names(), ["x-higress-tag", "u", "x-mse-tag"]);
+    let d = GrayConfig::from_yaml("baseDeployment: {version: b}\n").unwrap();
+    assert!(d.base.version_cookie.contains("; Path=/; "));
+    assert_eq!(d.cookie_names(), ["x-higress-tag"]);
+    for bad in ["app1", "/a b", "/a;b", "/a,b"] {
+        let e = GrayConfig::from_yaml(&format!(
+            "cookiePath: '{bad}'\nbaseDeployment: {{version: b}}\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("cookiePath: "), "{bad}: {e}");
+    }
+}

@@ -44,10 +44,22 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
             ));
         }
     }
+    let cookie_path = text(&raw.cookie_path).unwrap_or_else(|| "/".into());
+    if !cookie_path.starts_with('/')
+        || !cookie_path
+            .bytes()
+            .all(|b| crate::cookies::is_cookie_octet(b) && b != b',')
+    {
+        return Err(value_err(
+            "cookiePath",
+            format!("\"{cookie_path}\" is not a cookie path (it starts with \"/\", with no blanks, \";\" or \",\")"),
+        ));
+    }
     let attrs = CookieAttrs {
         max_age: store_max_age,
         domain: cookie_domain.clone(),
         secure: raw.cookie_secure.unwrap_or(true),
+        path: cookie_path.clone(),
     };
 
     let local_storage_gray_key = text(&raw.local_storage_gray_key);
@@ -107,10 +119,12 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
     warnings.extend(jwt_warnings);
     let preview = raw.preview.as_ref().map(preview).transpose()?;
     let mut variables = Vec::new();
+    let mut variable_fields = Vec::new();
     let rules = rules::compile(
         &raw,
         &mut CompileCtx {
             variables: &mut variables,
+            variable_fields: &mut variable_fields,
             has_jwt: jwt.is_some(),
         },
     )?;
@@ -140,6 +154,7 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
         store_max_age,
         cookie_domain,
         cookie_secure: attrs.secure,
+        cookie_path,
         index_paths,
         skipped_paths,
         skipped_by_headers,
@@ -148,6 +163,8 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
         grays,
         disabled,
         variables,
+        variable_fields,
+        variable_indices: Vec::new(),
         jwt,
         preview,
         percentage,
