@@ -123,12 +123,61 @@ mod tests {
         }
     }
 
+    /// Every byte value, alone and in the middle of a good uid: exactly `[A-Za-z0-9_-]` pass.
+    #[test]
+    fn validity_over_every_byte() {
+        for b in 0..=255u8 {
+            let want = matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-');
+            assert_eq!(is_valid(&[b]), want, "byte {b:#04x} alone");
+            assert_eq!(is_valid(&[b'a', b, b'z']), want, "byte {b:#04x} inside");
+            assert_eq!(is_valid(&[b; 64]), want, "64 x byte {b:#04x}");
+            assert_eq!(
+                Uid::from_client(&[b'x', b]).is_some(),
+                want,
+                "from_client {b:#04x}"
+            );
+        }
+    }
+
     #[test]
     fn buckets_are_xxh3_mod_100() {
-        // vectors cross-checked with the reference xxh3 implementation
-        assert_eq!(bucket(b""), (0x2d06800538d394c2u64 % 100) as u8);
-        for u in [&b"user-1"[..], b"abc", b"00000001"] {
-            assert_eq!(bucket(u) as u64, xxhash_rust::xxh3::xxh3_64(u) % 100);
+        // (input, xxh3_64, bucket) from the reference xxHash C library (Python's `xxhash`
+        // 4.1.0 binding, libxxhash 0.8.4), not from this crate's dependency: lengths cover
+        // each of xxh3's input-size code paths (0, 1-3, 4-8, 9-16, 17-128, 129-240, >240)
+        const PAT: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789-_";
+        let pat: std::vec::Vec<u8> = PAT.iter().copied().cycle().take(300).collect();
+        for (n, h, b) in [
+            (0usize, 0x2d06800538d394c2u64, 38u8),
+            (1, 0xe6c632b61e964e1f, 19),
+            (3, 0x78af5f94892f3950, 4),
+            (4, 0x6497a96f53a89890, 88),
+            (8, 0x6f45a76842a96483, 7),
+            (9, 0xe0dde4fc174590a0, 36),
+            (16, 0x3d3ccac9af14d8a8, 88),
+            (17, 0xca7f3571df47cacf, 3),
+            (64, 0xfde56fcff908cea4, 12),
+            (128, 0xdf36ece7208758f2, 6),
+            (129, 0x6194dc1435d94fc8, 4),
+            (240, 0x6d68cb526c73f9a5, 25),
+            (241, 0xf7a9d6d816db8aca, 22),
+            (300, 0xe913587a286bde54, 60),
+        ] {
+            assert_eq!(h % 100, b as u64);
+            assert_eq!(xxhash_rust::xxh3::xxh3_64(&pat[..n]), h, "length {n}");
+            assert_eq!(bucket(&pat[..n]), b, "length {n}");
+        }
+        // the uids of tests/t/002-decision.t TEST 5
+        for (u, b) in [
+            (&b"user2"[..], 11u8),
+            (b"user5", 18),
+            (b"user4", 20),
+            (b"user3", 46),
+            (b"user1", 56),
+            (b"user8", 98),
+            (b"00000001", 75),
+            (b"0123456789abcdef0123456789abcdef", 9),
+        ] {
+            assert_eq!(bucket(u), b, "{u:?}");
         }
     }
 

@@ -226,33 +226,62 @@ x-higress-uid: bad;value
 --- response_body
 v=va u=user2
 
-=== TEST 7: percentage: a new or invalid uid is replaced by 32 hex digits, used for bucket and cookie alike
+=== TEST 7: percentage: a new or invalid uid is replaced by 32 hex digits, one per request: cookie = $gray_uid = bucket input
+# 40 fresh uids: a request whose cookie, $gray_uid and bucket used different ids would be caught
+# with probability 1/2 each (weight 50), so a split survives this block with odds 2^-40
 --- yaml
 baseDeployment: {version: base}
 grayDeployments:
 - {name: a, version: va, enabled: true, weight: 50}
 --- config
-location / { frontend_gray gray.yaml; add_header X-Uid $gray_uid; root html; }
+location / { frontend_gray gray.yaml; add_header X-Uid $gray_uid; add_header X-V $gray_version; root html; }
 --- user_files
 >>> html/index.html
 page
 --- request
 GET /index.html
---- response_headers_like
-X-Uid: ^[0-9a-f]{32}$
-Set-Cookie: ^x-higress-uid=[0-9a-f]{32}; Max-Age=31536000; Path=/; HttpOnly; Secure$
+--- repeat: 40
+--- response_headers_exact
+X-Uid ~ [0-9a-f]{32}
+Set-Cookie ~ x-higress-tag=(va|base); Max-Age=31536000; Path=/; HttpOnly; Secure
+Set-Cookie ~ x-higress-uid=[0-9a-f]{32}; Max-Age=31536000; Path=/; HttpOnly; Secure
+--- response_check eval
+cookies(r)["x-higress-uid"] == r.values("X-Uid")[0]
+cookies(r)["x-higress-tag"] == r.values("X-V")[0] == ("va" if bucket(r.values("X-Uid")[0]) < 50 else "base")
 --- request
 GET /index.html
 --- more_headers
 Cookie: x-higress-uid=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
---- response_headers_like
-X-Uid: ^[0-9a-f]{32}$
+--- repeat: 10
+--- response_headers_exact
+X-Uid ~ [0-9a-f]{32}
+--- response_check eval
+cookies(r)["x-higress-uid"] == r.values("X-Uid")[0]
+cookies(r)["x-higress-tag"] == r.values("X-V")[0] == ("va" if bucket(r.values("X-Uid")[0]) < 50 else "base")
 --- request
 GET /index.html
 --- more_headers
 Cookie: x-higress-uid=a.b
---- response_headers_like
-X-Uid: ^[0-9a-f]{32}$
+--- repeat: 10
+--- response_headers_exact
+X-Uid ~ [0-9a-f]{32}
+--- response_check eval
+cookies(r)["x-higress-uid"] == r.values("X-Uid")[0]
+cookies(r)["x-higress-tag"] == r.values("X-V")[0] == ("va" if bucket(r.values("X-Uid")[0]) < 50 else "base")
+--- request
+GET /index.html
+--- more_headers
+Cookie: x-higress-uid=user1
+--- response_headers_exact
+X-Uid: user1
+X-V: base
+--- request
+GET /index.html
+--- more_headers
+Cookie: x-higress-uid=user3
+--- response_headers_exact
+X-Uid: user3
+X-V: va
 
 === TEST 8: percentage overrides rules
 --- yaml
@@ -312,6 +341,36 @@ GET /js/app.js
 Cookie: x-higress-tag=nonsense
 --- response_body
 v=base
+
+=== TEST 9a: indexPaths requests (manifests) decide afresh, whatever the x-higress-tag cookie says
+--- yaml
+grayKey: userid
+rules:
+- {name: beta, grayKeyValue: [u1]}
+baseDeployment: {version: base}
+grayDeployments:
+- {name: beta, version: gray, enabled: true}
+indexPaths: ['/**/manifest.json']
+--- config
+location / { frontend_gray gray.yaml; return 200 "v=$gray_version\n"; }
+--- request
+GET /app1/manifest.json
+--- more_headers
+Cookie: x-higress-tag=gray
+--- response_body
+v=base
+--- request
+GET /app1/manifest.json
+--- more_headers
+Cookie: x-higress-tag=base; userid=u1
+--- response_body
+v=gray
+--- request
+GET /app1/other.json
+--- more_headers
+Cookie: x-higress-tag=gray
+--- response_body
+v=gray
 
 === TEST 10: when the module acts (indexPaths, skippedPaths, HTML, skippedByHeaders)
 --- yaml
@@ -460,3 +519,48 @@ v=
 GET /api/./../x.json
 --- response_body
 v=base
+
+=== TEST 16: versionPredicates of a gray deployment: its users' assets and manifests, not its entries, not base users
+--- yaml
+grayKey: userid
+rules:
+- {name: beta, grayKeyValue: [u1]}
+baseDeployment:
+  version: base
+  versionPredicates: {/app1/: app1-base}
+grayDeployments:
+- name: beta
+  version: gray
+  enabled: true
+  versionPredicates: {/app1/: app1-gray, /app1/sub/: sub-gray}
+indexPaths: ['/**/manifest.json']
+--- config
+location / { frontend_gray gray.yaml; return 200 "v=$gray_version d=$gray_deployment\n"; }
+--- request
+GET /app1/a.js
+--- more_headers
+Cookie: userid=u1
+--- response_body
+v=app1-gray d=beta
+--- request
+GET /app1/sub/manifest.json
+--- more_headers
+Cookie: userid=u1
+--- response_body
+v=sub-gray d=beta
+--- request
+GET /app2/a.js
+--- more_headers
+Cookie: userid=u1
+--- response_body
+v=gray d=beta
+--- request
+GET /app1/page
+--- more_headers
+Cookie: userid=u1
+--- response_body
+v=gray d=beta
+--- request
+GET /app1/sub/a.js
+--- response_body
+v=app1-base d=base

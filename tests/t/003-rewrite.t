@@ -165,14 +165,17 @@ X-Higress-Tag: gray
 --- response_body
 uri=/a.js tag=base
 
-=== TEST 5: $gray_host is $host where the module did not act or no rewrite.host is set
+=== TEST 5: $gray_host is rewrite.host where the module acted, $host where it did not (skipped path) or where no rewrite.host is set
 --- yaml
 baseDeployment: {version: base}
 skippedPaths: ['/api/**']
+rewrite: {host: cdn.internal}
+--- yaml: nohost.yaml
+baseDeployment: {version: base}
 --- http_config
 server {
     listen 127.0.0.1:$TEST_NGINX_ORIGIN_PORT;
-    location / { return 200 "host=$http_host\n"; }
+    location / { return 200 "host=$http_host uri=$uri\n"; }
 }
 --- config
 location / {
@@ -180,32 +183,51 @@ location / {
     proxy_set_header Host $gray_host;
     proxy_pass http://127.0.0.1:$TEST_NGINX_ORIGIN_PORT;
 }
+location /nohost/ {
+    frontend_gray nohost.yaml;
+    proxy_set_header Host $gray_host;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_ORIGIN_PORT;
+}
 --- request
 GET /api/x
 --- response_body
-host=localhost
+host=localhost uri=/api/x
 --- request
 GET /
 --- response_body
-host=localhost
+host=cdn.internal uri=/
+--- request
+GET /a.js
+--- response_body
+host=cdn.internal uri=/a.js
+--- request
+GET /nohost/page
+--- response_body
+host=localhost uri=/nohost/page
 
 === TEST 6: index internal redirect: acted once, cookies still on the entry response
+# the entry / goes to /v/base/ and nginx's index module redirects to /v/base/index.html; acting
+# again would send that (an HTML path) to /v/base/ once more: a redirect loop (500), or with
+# a second cookie
 --- yaml
 baseDeployment: {version: base}
 rewrite:
-  fileRouting: {/: '/v/{version}'}
+  indexRouting: {/: '/v/{version}/'}
 --- config
 location / { frontend_gray gray.yaml; root html; add_header X-V "$gray_version $uri" always; }
 --- user_files
 >>> html/index.html
 root index
+>>> html/v/base/index.html
+versioned index
 --- request
 GET /
 --- response_body
-root index
---- response_headers
-X-V: base /index.html
+versioned index
+--- response_headers_exact
+X-V: base /v/base/index.html
 Set-Cookie: x-higress-tag=base; Max-Age=31536000; Path=/; HttpOnly; Secure
+Cache-Control: no-cache, no-store, max-age=0, must-revalidate
 
 === TEST 7: try_files fallback is not rewritten a second time
 --- yaml
@@ -248,6 +270,8 @@ GET /nothere.js
 --- error_code: 404
 --- response_body
 plain 404 page
+--- allow_error_log
+open\(\) ".*/html/v/base/nothere\.js" failed
 
 === TEST 9: subrequests are never acted on (SSI include)
 --- yaml
@@ -284,5 +308,10 @@ location / { frontend_gray gray.yaml; root html; }
 --- request
 GET /app
 --- error_code: 404
---- response_headers
+--- response_body_like
+<h1>404 Not Found</h1>
+--- response_headers_exact
 !Set-Cookie
+!Cache-Control
+--- allow_error_log
+open\(\) ".*/html/mfe/base/index\.html" failed

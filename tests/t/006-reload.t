@@ -41,14 +41,16 @@ location / { frontend_gray gray.yaml; return 200 "v=$gray_version\n"; }
 baseDeployment: [unclosed
 --- reload_fails: 1
 --- during_reload: GET /
+--- reload_error_log
+\[emerg\] .*"frontend_gray" file "[^"]*gray.yaml": line \d+, column \d+
 --- request
 GET /
 --- response_body
 v=v1
---- error_log
-\[emerg\] .*"frontend_gray" file "[^"]*gray.yaml": line \d+, column \d+
 --- reload
 baseDeployment: {version: v3}
+--- reload_fails: 0
+--- during_reload: GET /
 --- request
 GET /
 --- response_body

@@ -67,20 +67,27 @@ b"x-higress-uid: \xff\xfe\r\nCookie: x-higress-uid=%0d%0aSet-Cookie:%20x=1\r\n"
 --- response_body_like
 ^u=[0-9a-f]{32}\n$
 
-=== TEST 3: a version cookie naming a path never leaves the versioned directories
+=== TEST 3: neither a version cookie nor a path that reaches the module leaves the versioned directories
+# every request here passes nginx's own URI parser (which answers /../x and its encoded forms
+# with 400 before the module runs): `app1..` is an ordinary segment to nginx, but glued to a
+# routing key without a trailing slash it would climb out of /mfe/app1/base (SPEC §5)
 --- yaml
 baseDeployment: {version: base}
 grayDeployments:
 - {name: g, version: gray, enabled: true, weight: 0}
 rewrite:
-  fileRouting: {/: '/mfe/{version}'}
+  fileRouting: {/: '/mfe/{version}', /app1: '/mfe/app1/{version}'}
 --- config
 location / { frontend_gray gray.yaml; root html; }
 --- user_files
 >>> html/mfe/base/a.js
 base a
->>> html/secret.js
-secret
+>>> html/mfe/app1/base/a.js
+app1 base a
+>>> html/mfe/app1/secret.js
+secret: outside every version
+>>> html/app1../secret.js
+secret: the unversioned path
 --- request
 GET /a.js
 --- more_headers
@@ -88,25 +95,30 @@ Cookie: x-higress-tag=../..
 --- response_body
 base a
 --- request
-GET /../secret.js
---- error_code: 400
---- request
-GET /%2e%2e/secret.js
---- error_code: 400
---- request
-GET /x/%2e%2e/%2e%2e/secret.js
---- error_code: 400
---- request
-GET /x%2F..%2F..%2Fsecret.js
---- error_code: 400
---- request
-GET /a%00.js
---- response_body_like
-^(?!secret)
---- request
-GET /x/../a.js
+GET /app1/a.js
 --- response_body
-base a
+app1 base a
+--- request
+GET /app1../secret.js
+--- error_code: 404
+--- response_body_like
+\A<html>\r\n<head><title>404 Not Found</title></head>
+--- request
+GET /app1%2e%2e/secret.js
+--- error_code: 404
+--- response_body_like
+\A<html>\r\n<head><title>404 Not Found</title></head>
+--- request
+GET /app1.%2E/secret.js?x=1
+--- error_code: 404
+--- response_body_like
+\A<html>\r\n<head><title>404 Not Found</title></head>
+--- request
+GET /x/../app1/a.js
+--- response_body
+app1 base a
+--- error_log
+\[info\] .*frontend_gray: "/app1\.\./secret\.js" would leave the versioned directory of its route, not served
 
 === TEST 4: bad graySubKey values (encoding, JSON, non-UTF-8) fall back safely
 --- yaml

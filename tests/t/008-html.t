@@ -62,27 +62,57 @@ Set-Cookie: x-higress-tag=gray; Max-Age=31536000; Path=/; HttpOnly; Secure
 --- response_body_like
 ^<html><head></head><body><script>\(function\(\)\{var grayKey='token';.*localStorage\.getItem\(grayKey\).*window\.location\.reload\(\);.*</script><b>first</b><p>x</p></body></html>\n$
 
-=== TEST 3: HEAD and non-200 responses are not processed
+=== TEST 3: HEAD and non-200 responses are not processed: nginx's 404 page, an error_page, an origin's 500
 --- yaml
 baseDeployment: {version: base}
-injection: {head: ['<meta x>']}
+injection: {head: ['<meta x>'], body: {first: ['<b>f</b>'], last: ['<i>l</i>']}}
+--- http_config
+server {
+    listen 127.0.0.1:$TEST_NGINX_ORIGIN_PORT;
+    location / { default_type text/html; return 500 "<html><head></head><body>{version}</body></html>"; }
+}
 --- config
 location / { frontend_gray gray.yaml; root html; }
+location /err/ { frontend_gray gray.yaml; root html; error_page 404 /404.html; }
+location /proxied/ { frontend_gray gray.yaml; proxy_pass http://127.0.0.1:$TEST_NGINX_ORIGIN_PORT; }
 --- user_files
 >>> html/index.html
 <html><head></head><body>{version}</body></html>
+>>> html/404.html
+<html><head></head><body>not found {version}</body></html>
 --- request
 HEAD /index.html
 --- error_code: 200
---- response_headers
+--- response_headers_exact
 Cache-Control: no-cache, no-store, max-age=0, must-revalidate
+Set-Cookie: x-higress-tag=base; Max-Age=31536000; Path=/; HttpOnly; Secure
 --- request
 GET /nothere.html
 --- error_code: 404
 --- response_body_like
-<h1>404 Not Found</h1>
---- response_headers
+\A<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx[^<]*</center>\r\n</body>\r\n</html>\r\n\Z
+--- response_headers_exact
 !Set-Cookie
+!Cache-Control
+--- request
+GET /err/nothere.html
+--- error_code: 404
+--- response_body
+<html><head></head><body>not found {version}</body></html>
+--- response_headers_exact
+!Set-Cookie
+!Cache-Control
+--- request
+GET /proxied/app
+--- error_code: 500
+--- response_body eval
+"<html><head></head><body>{version}</body></html>"
+--- response_headers_exact
+!Set-Cookie
+!Cache-Control
+--- allow_error_log
+open\(\) ".*/html/nothere\.html" failed
+open\(\) ".*/html/err/nothere\.html" failed
 
 === TEST 4: only text/html bodies are rewritten: an extension-less JSON answer keeps its body and length
 --- yaml
@@ -193,6 +223,8 @@ var a = "{version}";
 b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\nGET /v/a.js HTTP/1.1\r\nHost: x\r\n\r\nGET /a.js HTTP/1.1\r\nHost: x\r\n\r\nGET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 --- raw_response_like
 ^HTTP/1.1 200 OK.*?<html><head><meta x></head><body>base</body></html>.*?HTTP/1.1 404.*?HTTP/1.1 200 OK.*?Content-Length: 21.*?var a = "\{version\}";.*?HTTP/1.1 200 OK.*?<html><head><meta x></head><body>base</body></html>
+--- allow_error_log
+open\(\) ".*/html/v/base/v/a\.js" failed
 
 === TEST 9: HTTP/1.0 client gets the rewritten page (no chunked encoding)
 --- yaml
@@ -235,6 +267,9 @@ location / { frontend_gray gray.yaml; proxy_pass http://127.0.0.1:$TEST_NGINX_CH
 --- request
 GET /app
 --- body_streams: 0.4
+--- response_headers_exact
+!Content-Length
+!ETag
 --- response_body eval
 "<html><head><meta x></head><body>" + "<p>v7</p>" * 4000 + "<p>tail v7</p></body></html>"
 
@@ -273,6 +308,8 @@ Content-Type: text/html
 Set-Cookie: x-higress-tag=base; Max-Age=31536000; Path=/; HttpOnly; Secure
 --- response_body eval
 "<html><head><meta x></head><body>inline base</body></html>"
+--- allow_error_log
+open\(\) ".*/html/mfe/base/index\.html" failed
 
 === TEST 14: html behind proxy_pass
 --- yaml
@@ -314,8 +351,10 @@ Cookie: userid=u1
 --- error_code: 404
 --- response_body
 gray not found page
---- response_headers
+--- response_headers_exact
 !Set-Cookie
+--- allow_error_log
+open\(\) ".*/html/mfe/gray/index\.html" failed
 
 === TEST 16: notFoundUri behind proxy_pass
 --- yaml
@@ -337,20 +376,108 @@ GET /app
 --- response_body
 custom 404 page of base
 
-=== TEST 17: indexPaths bodies (manifests) are never modified, even with useManifestAsEntry
+=== TEST 17: indexPaths bodies (manifests) are never modified, even text/html ones with useManifestAsEntry
 --- yaml
 baseDeployment: {version: base}
-indexPaths: ['/**/manifest.json', '/**/manifest.html']
+indexPaths: ['/**/manifest.json']
 useManifestAsEntry: true
+injection: {head: ['<meta x>'], body: {first: ['<b>f</b>']}}
+--- config
+location / { frontend_gray gray.yaml; root html; types { text/html json; } }
+--- user_files
+>>> html/app/manifest.json
+<html><head></head><body>{"v": "{version}"}</body></html>
+--- request
+GET /app/manifest.json
+--- response_body
+<html><head></head><body>{"v": "{version}"}</body></html>
+--- response_headers_exact
+Content-Type: text/html
+Content-Length: 58
+Cache-Control: no-cache, no-store, max-age=0, must-revalidate
+Set-Cookie: x-higress-tag=base; Max-Age=31536000; Path=/; HttpOnly; Secure
+
+=== TEST 18: an HTML request that matches indexPaths is an entry in every respect: indexRouting, cookies, body
+--- yaml
+baseDeployment: {version: base}
+grayDeployments:
+- {name: g, version: gray, enabled: true, weight: 0}
+indexPaths: ['/**/manifest.html']
+rewrite:
+  indexRouting: {/app/: '/mfe/{version}/app.html'}
+  fileRouting: {/app/: '/mfe/{version}/files'}
 injection: {head: ['<meta x>']}
 --- config
 location / { frontend_gray gray.yaml; root html; }
 --- user_files
->>> html/app/manifest.json
-{"v": "{version}"}
+>>> html/mfe/base/app.html
+<html><head></head><body>{version}</body></html>
+>>> html/mfe/base/files/manifest.html
+routed as an asset
+--- request
+GET /app/manifest.html
+--- more_headers
+Cookie: x-higress-tag=gray
+--- response_body
+<html><head><meta x></head><body>base</body></html>
+--- response_headers_exact
+Cache-Control: no-cache, no-store, max-age=0, must-revalidate
+Set-Cookie: x-higress-tag=base; Max-Age=31536000; Path=/; HttpOnly; Secure
+!Content-Length
+
+=== TEST 19: html and notFoundUri stand in for a missing entry only, never for a missing asset or manifest
+# (the notFoundUri page is a 404: its body is not processed, SPEC §6)
+--- yaml
+baseDeployment: {version: base}
+indexPaths: ['/**/manifest.json']
+rewrite:
+  indexRouting: {/: '/mfe/{version}/index.html'}
+  fileRouting: {/: '/mfe/{version}'}
+html: '<p>inline {version}</p>'
+--- yaml: nf.yaml
+baseDeployment: {version: base}
+indexPaths: ['/**/manifest.json']
+rewrite:
+  indexRouting: {/nf/: '/mfe/{version}/index.html'}
+  fileRouting: {/nf/: '/mfe/{version}'}
+  notFoundUri: /mfe/{version}/404.html
+--- config
+location / { frontend_gray gray.yaml; root html; }
+location /nf/ { frontend_gray nf.yaml; root html; }
+--- user_files
+>>> html/mfe/base/404.html
+custom 404 of {version}
+--- request
+GET /js/missing.js
+--- error_code: 404
+--- response_body_like
+<h1>404 Not Found</h1>
 --- request
 GET /app/manifest.json
+--- error_code: 404
+--- response_body_like
+<h1>404 Not Found</h1>
+--- response_headers_exact
+!Set-Cookie
+--- request
+GET /app
+--- error_code: 200
+--- response_body eval
+"<p>inline base</p>"
+--- request
+GET /nf/js/missing.js
+--- error_code: 404
+--- response_body_like
+<h1>404 Not Found</h1>
+--- request
+GET /nf/app/manifest.json
+--- error_code: 404
+--- response_body_like
+<h1>404 Not Found</h1>
+--- request
+GET /nf/app
+--- error_code: 404
 --- response_body
-{"v": "{version}"}
---- response_headers
-Set-Cookie: x-higress-tag=base; Max-Age=31536000; Path=/; HttpOnly; Secure
+custom 404 of {version}
+--- allow_error_log
+open\(\) ".*/html/mfe/base/(js/missing\.js|app/manifest\.json|index\.html)" failed

@@ -370,6 +370,8 @@ GET /nothing/here.js
 --- error_code: 404
 --- response_body
 the 404 page
+--- allow_error_log
+open\(\) ".*/html/mfe/base/nothing/here\.js" failed
 
 === TEST 13: a client's x-higress-tag never reaches the upstream, not even on skipped paths
 --- yaml

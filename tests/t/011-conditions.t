@@ -398,3 +398,135 @@ GET /
 X-Real-IP: not-an-address
 --- response_body
 base
+
+=== TEST 10: os and browser from the User-Agent (token table: Edge is not chrome, an iPhone is ios)
+--- yaml
+rules:
+- name: mobile
+  match:
+  - os: [ios, android]
+  - browser: [safari, chrome]
+- name: edge
+  match:
+  - browser: [edge]
+baseDeployment: {version: base}
+grayDeployments:
+- {name: mobile, version: mobile-v, enabled: true}
+- {name: edge, version: edge-v, enabled: true}
+--- config
+location / { frontend_gray gray.yaml; return 200 "$gray_version\n"; }
+--- request
+GET /
+--- more_headers
+User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1
+--- response_body
+mobile-v
+--- request
+GET /
+--- more_headers
+User-Agent: Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36
+--- response_body
+mobile-v
+--- request
+GET /
+--- more_headers
+User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91
+--- response_body
+edge-v
+--- request
+GET /
+--- more_headers
+User-Agent: Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36
+--- response_body
+base
+--- request
+GET /
+--- more_headers
+User-Agent: curl/8.5.0
+--- response_body
+base
+
+=== TEST 11: jwt claims of an RS256 token verified with a PEM key; forged, expired and unsigned tokens match nothing
+--- yaml
+jwt: {header: Authorization, keys: keys/rsa.pem}
+rules:
+- name: beta
+  match:
+  - jwt: {claim: role, values: [beta-tester]}
+- name: grouped
+  match:
+  - jwt: {claim: groups, values: [beta-tester]}
+baseDeployment: {version: base}
+grayDeployments:
+- {name: beta, version: beta-v, enabled: true}
+- {name: grouped, version: group-v, enabled: true}
+--- user_files
+>>> conf/keys/rsa.pem
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqCOFiRw1l/6jeUNscU6k
+cdRyxtqfl1QggTsha/9mIksbgJUNh8IP8mHNHEptqQXiHHcAB4xPADUDhWDJ5eM+
+YUFY6C93Zn6hfJHB623E91XivaA28ZZGGbJ/e4er5MZKPfH89Gfqa0flhOgYYXdn
+Iw4Zla7cpzSj1o05341j/OTBniS0WBDf3xN9YXW7BHrx4tQF+GzzL4TmxQj5FUcI
+FVRKodkw7/BJflAuxuXTNCZzyxxLn5ucMGNAkipZyIr4UA+0JF+E96OVeciTrrJ4
+g9UperjxPwfboTB5tfyKevITf/n8Y6OXxNy/B4x6xLaFh57RrAN8ukP75XsRmvEC
+FQIDAQAB
+-----END PUBLIC KEY-----
+--- config
+large_client_header_buffers 4 16k;
+location / { frontend_gray gray.yaml; return 200 "$gray_version $gray_reason\n"; }
+--- request
+GET /
+--- more_headers
+Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYmV0YS10ZXN0ZXIiLCJzdWIiOiJ1MSJ9.Rn_SxU6HYSry0IXewD2OR2ygU2Rd1N2POMGevsfVy_0bfpUVlGdsGRX_6q2BWpiWIPz6cFnPsXJub6Y9Hd6IXPiYb9II5gg1o9eCJB_5HAviW-MTy-Kwsyx7mrRr9eHej1IP7S9wvjnOBwcFKfF2-0uZxC7ENqXdX6atNn0X4SAnLmw0XC23hvwcWT-mMhkDAXvOLL6M_5j3aH1y56xvg6Y2o0AcdK3lnG_humxGX8Z4_L_ksrJL2xdNI8H6xQ9kfJyRqVof2FlBKmRh2iMG6zPDWVadPhulzjsRGn9QukwdPzjBwp5D6MU2mmTIETPX9WDQJ5YXx3F9ZLSg-E4tTg
+--- response_body
+beta-v rule:beta
+--- request
+GET /
+--- more_headers
+Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJncm91cHMiOlsiYSIsImJldGEtdGVzdGVyIl19.ajFrWCXVAuL9xzmwwvly4wQnT8gGsKKH9Pnaufi-7lEz_i8hBtOwIP-DcfqA5ut17-ZIJQk74laIPlif_ohqT2nkcr7yxCmd58LFg9fUZuDpDjdbzPqkyQ1Zx2yCvF9uzILer-6ZfCxr1g4V3ueqsaQO4XqyASs90_32FxDB0Mmdpj3JW7aJd7cIzuttZ2lDGJ4Noxf0UinXt2gS5j0T4j6bpTnXVXr-Bahzgp7fGk2yaKAJ_Z1GzihCpIjOFW4NIreZ8Z51SNhtguSeuYO9KNx9AJNDVkeZvhX4xV50PFwZLMo7rgoYmiaCXrZpWy02GNXMAit7-5F031yYgKgZdQ
+--- response_body
+group-v rule:grouped
+--- request
+GET /
+--- more_headers
+Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoidXNlciJ9.SewQws9l7q7TwSbkP1D0HWS6AFxf1bJNiq_qFFKr_ChWQdq8pUS7xYCfYbJE7H7XAQNNiJsKMRj7XnqDqUtunws7SkaHMApMurX24Rd8hGd-gnln-fGm8SZXOwLmw8MCi_qNtJuCUDLHwuuwITK0FUw2J1JIndOr8M6qMuxQVnA9mxmfysbKunw4M4taURKv9eemCV1wkl9yGuw8Nb94RNaWRkTIT3sI1ENn4EpQX6vxFfEZY2gVtngZQ3flSkliT-VfRdftJ96whofNE0IvxFrasALwTv1LiyG8JktAzTv4i9fOETYSy890s9LwuEcB3izkrohY8XCOqXE54K3MMw
+--- response_body
+base base
+--- request
+GET /
+--- more_headers
+Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYmV0YS10ZXN0ZXIiLCJleHAiOjEwMDAwMDAwMDB9.IEWVsM2DOzN0cfarAtVAMKL5HBSWLphf4BGdUOQ_SenW_ByP-9mBOTz2Qv9CItmOc8rNEu1_7phI6RFv731PavJ-dOQ_1tUNWNd6CtpQFAH_iptH2vnDrTMVAVrPzxTIdvnadR3w4vVEbfG0KbpWeavA-FDOJUM_aYagP7mJzkj63qJ9prpIJhkU2sf2FH9PO_kmTIIvs5oF9lJon_RqYTJRHCr1TczzFz0at9GgtUSUnrNHAmnkUWWJYDiUWdT6Qja_xIchCdOIiTcVPnrIE917C53gp6259B79LOrI0mBdfm78rHnQiQYnxdHKS5JCbLafDkj-SVzgkqe0zi-pXg
+--- response_body
+base base
+--- request
+GET /
+--- more_headers
+Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYmV0YS10ZXN0ZXIiLCJzdWIiOiJ1MSJ9.Rn_SxU6HYSry0IXewD2OR2ygU2Rd1N2POMGevsfVy_0bfpUVlGdsGRX_6q2BWpiWIPz6cFnPsXJub6Y9Hd6IXPiYb9II5gg1o9eCJB_5HAviW-MTy-Kwsyx7mrRr9eHej1IP7S9wvjnOBwcFKfF2-0uZxC7ENqXdX6atNn0X4SAnLmw0XC23hvwcWT-mMhkDAXvOLL6M_5j3aH1y56xvg6Y2o0AcdK3lnG_humxGX8Z4_L_ksrJL2xdNI8H6xQ9kfJyRqVof2FlBKmRh2iMG6zPDWVadPhulzjsRGn9QukwdPzjBwp5D6MU2mmTIETPX9WDQJ5YXx3F9ZLSg-E4tTA
+--- response_body
+base base
+--- request
+GET /
+--- more_headers
+Authorization: Bearer eyJhbGciOiJub25lIn0.eyJyb2xlIjoiYmV0YS10ZXN0ZXIifQ.
+--- response_body
+base base
+--- request
+GET /
+--- more_headers eval
+b"Authorization: Bearer " + b"A" * 8200 + b"\r\n"
+--- response_body
+base base
+
+=== TEST 12: an unreadable JWT key fails nginx -t naming the field; verify false is warned about
+--- yaml
+jwt: {cookie: token, keys: no/such/key.pem}
+rules:
+- name: beta
+  match:
+  - jwt: {claim: role, values: [x]}
+baseDeployment: {version: base}
+--- config
+location / { frontend_gray gray.yaml; }
+--- must_die
+--- error_log
+gray\.yaml": jwt\.keys

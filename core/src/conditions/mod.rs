@@ -352,8 +352,8 @@ impl Facts {
             .get_or_init(|| {
                 let src = src?;
                 let token = match src.token_location() {
-                    jwt::TokenLocation::Header(n) => h.header(&n),
-                    jwt::TokenLocation::Cookie(n) => h.cookie(&n),
+                    jwt::TokenLocation::Header(n) => h.header(n),
+                    jwt::TokenLocation::Cookie(n) => h.cookie(n),
                 }?;
                 src.verify(token, h.now())
             })

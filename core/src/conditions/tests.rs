@@ -353,3 +353,75 @@ fn cidr_parsing() {
         .unwrap()
         .contains("1.2.3.4".parse().unwrap()));
 }
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
+const EDGE: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91";
+
+#[test]
+fn os_and_browser_from_the_user_agent() {
+    let c = cfg("  - os: [ios, android]\n  - browser: [safari, chrome]");
+    assert!(gray(&c, &Req::default().h("user-agent", IPHONE)));
+    assert!(
+        !gray(&c, &Req::default().h("user-agent", EDGE)),
+        "windows + edge"
+    );
+    assert!(!gray(&c, &Req::default()), "no User-Agent");
+    let c = cfg("  - browser: [edge]");
+    assert!(gray(&c, &Req::default().h("user-agent", EDGE)));
+    let c = cfg("  - browser: [chrome]");
+    assert!(
+        !gray(&c, &Req::default().h("user-agent", EDGE)),
+        "Edge is not chrome"
+    );
+}
+
+fn hs256(claims: serde_json::Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+struct Timed(Req, u64);
+
+impl RequestHeaders for Timed {
+    fn header(&self, n: &str) -> Option<&[u8]> {
+        self.0.header(n)
+    }
+    fn cookie(&self, n: &str) -> Option<&[u8]> {
+        self.0.cookie(n)
+    }
+    fn now(&self) -> u64 {
+        self.1
+    }
+}
+
+#[test]
+fn jwt_claims_through_the_rule() {
+    let c = GrayConfig::from_yaml(
+        "jwt: {header: Authorization, secret: s3cret}\nrules:\n- name: beta\n  match:\n  - jwt: {claim: realm.roles, values: [beta-tester]}\nbaseDeployment: {version: base}\ngrayDeployments:\n- {name: beta, version: gray, enabled: true}\n",
+    )
+    .unwrap();
+    let now = 1_900_000_000;
+    let run = |token: &str| {
+        let r = Timed(
+            Req::default().h("authorization", &format!("Bearer {token}")),
+            now,
+        );
+        let mut s = Vec::new();
+        decide(&c, b"/", &r, &mut s).unwrap().version.to_owned()
+    };
+    let good = serde_json::json!({"realm": {"roles": ["x", "beta-tester"]}, "exp": now + 600});
+    assert_eq!(run(&hs256(good.clone(), "s3cret")), "gray");
+    assert_eq!(run(&hs256(good, "other")), "base", "forged");
+    let expired = serde_json::json!({"realm": {"roles": ["beta-tester"]}, "exp": now - 3600});
+    assert_eq!(run(&hs256(expired, "s3cret")), "base", "expired");
+    let other = serde_json::json!({"realm": {"roles": ["user"]}, "exp": now + 600});
+    assert_eq!(run(&hs256(other, "s3cret")), "base");
+    assert_eq!(run("not.a.token"), "base");
+    // alg: none, unsigned
+    let none = "eyJhbGciOiJub25lIn0.eyJyZWFsbSI6eyJyb2xlcyI6WyJiZXRhLXRlc3RlciJdfX0.";
+    assert_eq!(run(none), "base");
+}

@@ -205,13 +205,23 @@ fn percentage_uid_header_then_cookie_then_new() {
     )
     .unwrap();
     assert_eq!(d.uid.unwrap().as_str(), "fromcookie");
-    // invalid everywhere: a fresh one, and the bucket uses it
+    // invalid everywhere, or absent: a fresh one, and the bucket uses that same one. One
+    // random uid would catch a bucket drawn from another id only ~62 % of the time (two random
+    // buckets land on the same version with odds .2² + .3² + .5²); 64 of them miss it with
+    // odds below 1e-26
     let long = "a".repeat(65);
-    let d = run(&c, "/", &Req::cookie(&format!("x-higress-uid={long}"))).unwrap();
-    let u = d.uid.unwrap();
-    assert!(u.fresh);
-    assert_eq!(u.as_bytes().len(), 32);
-    assert_eq!(d.version, expected_pct(u.as_str()));
+    for i in 0..64 {
+        let r = if i % 2 == 0 {
+            Req::cookie(&format!("x-higress-uid={long}"))
+        } else {
+            Req::default()
+        };
+        let d = run(&c, "/", &r).unwrap();
+        let u = d.uid.unwrap();
+        assert!(u.fresh);
+        assert_eq!(u.as_bytes().len(), 32);
+        assert_eq!(d.version, expected_pct(u.as_str()), "{u:?}");
+    }
 }
 
 #[test]
@@ -417,21 +427,42 @@ fn hostile_headers_never_panic() {
     let c = GrayConfig::from_yaml(&format!("{RULES}graySubKey: id\nuniqueGrayTag: u\n")).unwrap();
     let big = "x".repeat(16 * 1024);
     let many: String = (0..5000).map(|i| format!("k{i}=v{i}; ")).collect();
-    for cookie in [
-        big.as_str(),
-        many.as_str(),
-        "\u{0};;;==",
-        "userid=%ff%fe",
-        "u=\r\nSet-Cookie: a=b",
-        "x-higress-tag=../../etc",
-    ] {
-        let d = run(&c, "/a.js", &Req::cookie(cookie));
-        if let Some(d) = d {
-            assert!(d.version == "base" || d.version == "gray");
-        }
+    let gray_after = |junk: &str| format!("{junk}; userid=00000002");
+    // (cookie header, the version both an asset and the entry get, the uid cookie is kept)
+    let cases: std::vec::Vec<(String, &str, bool)> = std::vec![
+        (big.clone(), "base", false),
+        (many.clone(), "base", false),
+        ("\u{0};;;==".into(), "base", false),
+        ("userid=%ff%fe".into(), "base", false),
+        ("u=\r\nSet-Cookie: a=b".into(), "base", false),
+        ("x-higress-tag=../../etc".into(), "base", false),
+        ("u=a.b; userid=00000001".into(), "base", false),
+        (gray_after(&big), "gray", false),
+        (gray_after(&many), "gray", false),
+        (gray_after("\u{0};;;=="), "gray", false),
+        (
+            gray_after("x-higress-tag=../../etc; u=ok_uid-1"),
+            "gray",
+            true
+        ),
+    ];
+    for (cookie, want, kept) in &cases {
+        let what = &cookie[..cookie.len().min(40)];
+        let d = run(&c, "/a.js", &Req::cookie(cookie)).expect("assets are acted on");
+        assert_eq!(d.version, *want, "asset, cookie {what:?}");
+        assert!(!d.sticky, "asset, cookie {what:?}");
+        assert!(
+            d.uid.is_none_or(|u| !u.fresh),
+            "assets mint no uid: {what:?}"
+        );
         let d = run(&c, "/", &Req::cookie(cookie)).unwrap();
+        assert_eq!(d.version, *want, "entry, cookie {what:?}");
         let u = d.uid.unwrap();
         assert!(crate::uid::is_valid(u.as_bytes()));
+        assert_eq!(!u.fresh, *kept, "entry uid {u:?}, cookie {what:?}");
+        if *kept {
+            assert_eq!(u.as_str(), "ok_uid-1");
+        }
     }
 }
 

@@ -145,7 +145,7 @@ const BODY_BITS: &[&str] = &[
 
 fn document(r: &mut Rng) -> String {
     let mut d = String::new();
-    if r.next() % 2 == 0 {
+    if r.next().is_multiple_of(2) {
         d.push_str("<!DOCTYPE html>");
     }
     d.push_str(r.pick(&["<html>", "<HTML lang=en>", ""]));
