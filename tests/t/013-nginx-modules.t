@@ -39,7 +39,7 @@ GET /
 Cookie: userid=00000002
 --- error_code: 200
 --- response_headers_like
-Set-Cookie: ^x-higress-tag=gray; 
+Set-Cookie: ^x-higress-tag=gray; Max-Age=
 --- response_body
 <html><head><title>gray</title><meta name="v" content="gray"></head><body>gray</body></html>
 --- request
@@ -79,7 +79,7 @@ GET /app1
 --- more_headers
 Cookie: userid=00000002
 --- response_headers_like
-Set-Cookie: ^x-higress-tag=gray; 
+Set-Cookie: ^x-higress-tag=gray; Max-Age=
 --- response_body
 <!-- before -->
 <html><head></head><body><i>first gray</i>v=gray<i>last</i></body></html>
@@ -95,13 +95,15 @@ rules: [{name: beta, grayKeyValue: ['00000002']}]
 grayKey: userid
 --- config
 location / { frontend_gray gray.yaml; root html; gzip_static on; }
+# a real .gz (binary) is put in place over WebDAV by the first step
+location /put/ { alias $TEST_NGINX_PREFIX/html/; dav_methods PUT; create_full_put_path on; }
 --- user_files
 >>> html/mfe/gray/js/app.js
 console.log("plain gray");
->>> html/mfe/gray/js/app.js.gz
-precompressed gray copy
->>> html/mfe/base/js/app.js.gz
-precompressed base copy
+--- raw_request eval
+(lambda body: b"PUT /put/mfe/gray/js/app.js.gz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)(gzip.compress(b"precompressed gray copy\n"))
+--- raw_response_like
+^HTTP/1.1 201
 --- request
 GET /js/app.js
 --- more_headers
@@ -133,11 +135,14 @@ injection: {head: ['<meta name="v" content="{version}">']}
 gzip on;
 gzip_min_length 1;
 location / { frontend_gray gray.yaml; root html; gzip_static on; }
+location /put/ { alias $TEST_NGINX_PREFIX/html/; dav_methods PUT; create_full_put_path on; }
 --- user_files
 >>> html/mfe/gray/index.html
 <html><head><title>{version}</title></head><body>{version}</body></html>
->>> html/mfe/gray/index.html.gz
-stale precompressed copy, never served for an entry
+--- raw_request eval
+(lambda body: b"PUT /put/mfe/gray/index.html.gz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)(gzip.compress(b"stale precompressed copy, never served for an entry\n"))
+--- raw_response_like
+^HTTP/1.1 201
 --- request
 GET /
 --- more_headers
@@ -146,6 +151,6 @@ Accept-Encoding: gzip
 --- response_headers
 Content-Encoding: gzip
 --- response_headers_like
-Set-Cookie: ^x-higress-tag=gray; 
+Set-Cookie: ^x-higress-tag=gray; Max-Age=
 --- response_body
 <html><head><title>gray</title><meta name="v" content="gray"></head><body>gray</body></html>
