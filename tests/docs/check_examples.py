@@ -11,6 +11,11 @@ after the language are options:
                    folder); else it is checked on its own as example-N.yaml
   yaml broken      must be refused by `nginx -t` (an example of an error)
   yaml warns       `nginx -t` passes with a warning of the module (shown on purpose)
+                   (a `file=` block that a nginx example of the page names is checked through
+                   that example only: it may use variables the example defines)
+  nginx needs=A,B  what the example needs besides the module: another dynamic module (`M.so`,
+                   loaded from /usr/lib/nginx/modules/ into Debian's nginx) or a data file (an
+                   absolute path); where one is missing the example is skipped, not counted
   nginx            a whole nginx.conf (it has `http {`), http-level directives (`server {`,
                    `upstream`, `map` …), or the directives of a server (`location …`):
                    wrapped accordingly
@@ -208,8 +213,21 @@ http {{
         rel = os.path.relpath(md, ROOT)
         blocks = list(examples(md))
         page_files = {o["file"]: body for lang, o, body, _ in blocks if lang == "yaml" and isinstance(o.get("file"), str)}
+        nginx_text = "\n".join(body for lang, _, body, _ in blocks if lang == "nginx")
         for lang, o, body, line in blocks:
             name = f"{rel}:{line} {lang}{' ' + o['file'] if isinstance(o.get('file'), str) else ''}"
+            if lang == "yaml" and isinstance(o.get("file"), str) and re.search(
+                    r"\bfrontend_gray\s+\S*" + re.escape(o["file"]) + r"\s*;", nginx_text):
+                if self.cli:  # the command has no nginx variables: only nginx checks it
+                    pass
+                continue  # checked by the nginx example that names it
+            needs = o.get("needs").split(",") if isinstance(o.get("needs"), str) else []
+            mods = [n for n in needs if n.endswith(".so")]
+            missing = [n for n in needs if not os.path.exists(
+                os.path.join("/usr/lib/nginx/modules", n) if n.endswith(".so") else n)]
+            if missing or (mods and self.binary != "/usr/sbin/nginx"):
+                print(f"skip {name} (needs {', '.join(missing or mods)}: not here, or not loadable into this nginx)")
+                continue
             p = self.prefix(page_files)
             try:
                 if lang == "yaml":
@@ -232,6 +250,8 @@ http {{
                                     (r.returncode != 0) == bool(o.get("broken")), r.stdout + r.stderr)
                 else:
                     conf = self.fix_nginx(body, p)
+                    for m in mods:
+                        conf = f"load_module /usr/lib/nginx/modules/{m};\n" + conf
                     rc, err, conf = self.nginx_t(p, conf)
                     warns = self.module_warnings(err)
                     self.result(name, rc == 0 and not warns, err + "\n--- as checked:\n" + conf)
