@@ -4,7 +4,8 @@ example rots.
 
     tests/docs/check_examples.py --nginx BIN --module SO [FILE.md …]   (default: README.md docs/**/*.md)
 
-A fenced block's info string says what it is: ```yaml and ```nginx are checked; other words
+A fenced block's info string says what it is: ```yaml and ```nginx are checked (```yml, for YAML
+that is not the module's — a Prometheus configuration, say — is not); other words
 after the language are options:
 
   yaml file=PATH   this page's nginx examples find the file at PATH (relative to nginx.conf's
