@@ -25,6 +25,10 @@ pub struct RequestCtx {
     /// The URI was rewritten (or left alone) in the preaccess phase; a decision made earlier,
     /// for a `$gray_*` variable, is not.
     pub rewritten: Cell<bool>,
+    /// The cleaned path the decision was made on, and the (address, length) of the URI it
+    /// came from, so the rewrite reuses it while the URI is unchanged.
+    #[allow(clippy::type_complexity)]
+    pub path: Cell<Option<((usize, usize), &'static [u8])>>,
     /// What the decision learnt of the request once (User-Agent, JWT claims), for the
     /// global-config script.
     pub facts: Facts,
@@ -48,6 +52,7 @@ impl RequestCtx {
             decision,
             facts,
             rewritten: Cell::new(false),
+            path: Cell::new(None),
             accept_encoding: Cell::new(core::ptr::null_mut()),
             body: UnsafeCell::new(None),
         }

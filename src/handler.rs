@@ -123,14 +123,7 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
     let cfg = Module::location_conf(&*r)?.config()?;
     // SAFETY: the request pool lives as long as the request
     let pool = unsafe { Pool::from_ngx_pool(r.pool) };
-    let uri = bytes(&r.uri);
-    let mut cleaned = Vec::new_in(&pool);
-    let path: &[u8] = if is_clean(uri) {
-        uri
-    } else {
-        clean_into(uri, &mut cleaned);
-        &cleaned
-    };
+    let path = clean_path(r);
 
     let mut scratch = Vec::new_in(&pool);
     let facts = Facts::default();
@@ -145,6 +138,7 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
     );
     // SAFETY (lifetime): the configuration lives in the cycle's pool, which outlives requests
     let cfg: &'static _ = unsafe { &*(cfg as *const _) };
+    let at = (r.uri.data as usize, r.uri.len);
     let Some(c) = ctx::create(r, RequestCtx::new(cfg, decision, facts)) else {
         ngx_log_error!(
             NGX_LOG_ERR,
@@ -169,6 +163,8 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
         );
         return Some(c);
     };
+
+    c.path.set(Some((at, path)));
 
     // The upstream learns the version; a client-sent value is replaced, never trusted.
     if set_request_header(
@@ -254,12 +250,10 @@ fn rewrite_uri(r: &mut ngx_http_request_t, c: &'static RequestCtx) -> ngx_int_t 
     // SAFETY: the request pool lives as long as the request
     let pool = unsafe { Pool::from_ngx_pool(r.pool) };
     let uri = bytes(&r.uri);
-    let mut cleaned = Vec::new_in(&pool);
-    let path: &[u8] = if is_clean(uri) {
-        uri
-    } else {
-        clean_into(uri, &mut cleaned);
-        &cleaned
+    // the decision's cleaned path, unless a rewrite directive changed the URI since
+    let path = match c.path.get() {
+        Some((at, p)) if at == (r.uri.data as usize, r.uri.len) => p,
+        _ => clean_path(r),
     };
     let mut tmp = Vec::new_in(&pool);
     let mut out = Vec::new_in(&pool);
@@ -330,6 +324,20 @@ fn rewrite_uri(r: &mut ngx_http_request_t, c: &'static RequestCtx) -> ngx_int_t 
             declined
         }
     }
+}
+
+/// The request's URI, cleaned (SPEC §4.1): the URI itself when it is clean already, else a
+/// cleaned copy in the request pool.
+fn clean_path(r: &ngx_http_request_t) -> &'static [u8] {
+    // SAFETY (lifetime): both the URI and the request pool live as long as the request
+    let uri: &'static [u8] = unsafe { &*(bytes(&r.uri) as *const [u8]) };
+    if is_clean(uri) {
+        return uri;
+    }
+    // SAFETY: the request pool lives as long as the request
+    let mut cleaned = Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
+    clean_into(uri, &mut cleaned);
+    cleaned.leak()
 }
 
 fn log(r: &ngx_http_request_t) -> *mut ngx::ffi::ngx_log_t {
