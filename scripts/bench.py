@@ -1,12 +1,22 @@
 #!/usr/bin/env python3
 """Benchmark: nginx with frontend-gray against plain nginx and against sub_filter.
 
-Run through scripts/bench (which installs wrk and builds). Three nginx instances on loopback,
-each `worker_processes 1` pinned to core 0; wrk (keep-alive, bounded duration) pinned to core 1:
+Run through scripts/bench (which installs wrk and builds). nginx instances on loopback, each
+`worker_processes 1` pinned to core 0; wrk (keep-alive, bounded duration) pinned to core 1:
 
-  plain   serves the final versioned files directly: the physical limit
-  module  frontend_gray: decision, rewrite, cookies, injections
+  plain   serves the final versioned files directly (sendfile): the physical limit, and the
+          same files through proxy_pass from the origin (/proxy/)
+  module  frontend_gray: decision, rewrite, cookies, injections (and variants: percentage mode,
+          a rule of five conditions, status zone off, the entry proxied from the origin)
   sub     the builtin sub_filter doing the same injections and {version} replacement (C baseline)
+  origin  plain nginx serving the files to the proxying fronts, pinned to core 1 with wrk: its
+          CPU is not counted and it does not share the measured worker's core
+
+Entry pages: an SPA index (30 KB and 300 KB, mostly script text and inline JSON) and a
+tag-dense server-rendered page (30 KB and 300 KB: cards with a tag every ~13 bytes, a JSON state
+blob, 30 script tags), each with head, body.first and body.last injections. The ratio is to the
+workload's first row, measured in the same rounds: plain nginx sending the final file, or plain
+nginx proxying it; the module's rows with a target from issue 13 say whether it is met.
 
 Debian's defaults `sendfile on; tcp_nopush on;` are on everywhere. Contenders alternate round by
 round. Every response is verified before timing. The figure that counts is the nginx worker's
@@ -59,6 +69,34 @@ def spa_index(size, version_marker="{version}"):
     return page + "\n" + "\n".join(tail)
 
 
+def ssr_page(size, version_marker="{version}"):
+    """A server-rendered page: a tag every ~15 bytes (cards), a JSON state blob, 30 script tags."""
+    head = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f'<meta name="app-version" content="{version_marker}">',
+            '<title>Catalogue</title>',
+            f'<link rel="stylesheet" href="/app1/static/css/main.{version_marker}.css">',
+            '</head>', '<body>', '<div id="root"><main class="grid">']
+    scripts = [f'<script src="/app1/static/js/chunk-{i}.{i * 7919 % 100000:05d}.js" defer></script>' for i in range(30)]
+    tail = ['</main></div>', None] + scripts + ['</body>', '</html>', '']
+    # a JSON state blob of about a tenth of the page (the data the cards were rendered from)
+    item = '{"id":%d,"title":"Title %d","href":"/item/%d"},'
+    items, n = [], 0
+    while sum(map(len, items)) < size // 10:
+        items.append(item % (n, n, n))
+        n += 1
+    tail[1] = '<script id="__STATE__" type="application/json">{"items":[' + "".join(items).rstrip(",") + ']}</script>'
+    fixed = len("\n".join(head + tail)) + 1
+    card = '<div class="card"><h3>Title %d</h3><p>Some text here</p><a href="/item/%d">more</a></div>\n'
+    cards, n, total = [], 0, 0
+    while fixed + total < size:
+        c = card % (n, n)
+        cards.append(c)
+        total += len(c)
+        n += 1
+    return "\n".join(head) + "\n" + "".join(cards) + "\n".join(tail)
+
+
 HEAD = '<script>window.__GRAY__={v:"{version}"}</script>'
 FIRST = '<div id="gray-banner" hidden></div>'
 LAST = '<script>console.debug("gray {version}")</script>'
@@ -74,6 +112,8 @@ rewrite:
   indexRouting:
     /app1: '/mfe/app1/{version}/index.html'
     /big: '/mfe/app1/{version}/big.html'
+    /ssr-big: '/mfe/app1/{version}/ssr.html'
+    /ssr-small: '/mfe/app1/{version}/ssr-small.html'
   fileRouting:
     /app1/: '/mfe/app1/{version}'
 injection:
@@ -92,6 +132,10 @@ def write_tree(root):
             f.write(spa_index(30 * 1024))
         with open(os.path.join(d, "big.html"), "w") as f:
             f.write(spa_index(300 * 1024))
+        with open(os.path.join(d, "ssr.html"), "w") as f:
+            f.write(ssr_page(300 * 1024))
+        with open(os.path.join(d, "ssr-small.html"), "w") as f:
+            f.write(ssr_page(30 * 1024))
         with open(os.path.join(d, "js/app.js"), "w") as f:
             line = "function f%d(a,b){return a*b+%d;}\n"
             f.write("".join(line % (i, i) for i in range(100 * 1024 // 30))[:100 * 1024])
@@ -127,7 +171,17 @@ def rs256_token(claims):
     return (signing + b"." + b64(sig)).decode()
 
 
-def conf(kind, port, module, user, zone=True):
+def conf(kind, port, module, user, zone=True, origin=None):
+    # the same proxy settings for every front that proxies: keep-alive to the origin, and
+    # buffers that hold a 300 KB page in memory (no temporary file)
+    upstream = "" if origin is None else f"""
+    upstream origin {{ server 127.0.0.1:{origin}; keepalive 16; }}
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_buffer_size 16k;
+    proxy_buffers 32 16k;
+    proxy_busy_buffers_size 64k;
+"""
     common = f"""{"load_module " + module + ";" if kind == "module" else ""}
 {user}
 worker_processes 1;
@@ -142,13 +196,21 @@ http {{
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;
-    {"" if zone else "frontend_gray_zone off;"}
+    {"" if zone else "frontend_gray_zone off;"}{upstream}
     server {{
         listen 127.0.0.1:{port} reuseport;
 """
     if kind == "plain":
         # /nosendfile/: the same files read into memory and written, as any body filter must
         body = "        location / { root html; }\n        location /nosendfile/ { alias html/; sendfile off; }\n"
+        if origin is not None:  # /proxy/: the same files from the origin through proxy_pass
+            body += "        location /proxy/ { proxy_pass http://origin/; }\n"
+    elif kind == "origin":
+        body = "        location / { root html; }\n"
+    elif kind == "module" and origin is not None:  # the entry page from the origin
+        body = """        location / { frontend_gray rules.yaml; proxy_pass http://origin; }
+        location /gray/status { frontend_gray_status; }
+"""
     elif kind == "module":
         body = """        location / { frontend_gray rules.yaml; root html; }
         location /gray/status { frontend_gray_status; }
@@ -170,20 +232,22 @@ http {{
 
 
 class Server:
-    def __init__(self, nginx, prefix, kind, module, extra_yaml=None, zone=True):
+    def __init__(self, nginx, prefix, kind, module, extra_yaml=None, zone=True, origin=None, core="0"):
         self.nginx, self.prefix, self.kind = nginx, prefix, kind
         self.port = free_port()
         user = "user root;" if os.geteuid() == 0 else ""
-        text = conf(kind, self.port, module, user, zone)
+        text = conf(kind, self.port, module, user, zone, origin)
         if extra_yaml:
             text = text.replace("rules.yaml", extra_yaml)
             self.kind = kind + "-" + extra_yaml.split(".")[0]
         if not zone:
             self.kind += "-nozone"
+        if origin is not None and kind == "module":
+            self.kind += "-proxy"
         self.conf = os.path.join(prefix, "conf", self.kind + ".conf")
         with open(self.conf, "w") as f:
             f.write(text.replace(f"logs/{kind}", f"logs/{self.kind}"))
-        self.proc = subprocess.Popen(["taskset", "-c", "0", nginx, "-p", prefix + "/", "-c", self.conf],
+        self.proc = subprocess.Popen(["taskset", "-c", core, nginx, "-p", prefix + "/", "-c", self.conf],
                                      stderr=subprocess.PIPE)
         wait_listening(self.port, self.proc)
         self.worker = self.find_worker()
@@ -257,8 +321,14 @@ def main():
                                "(KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1"}
     asset_cookie = {"Cookie": "x-higress-tag=gray"}
     servers = {}
+    origin = None
     # workload → contender → (server, path, headers, verify)
-    inj = lambda b: b"window.__GRAY__" in b and b'gray-banner' in b and b"{version}" not in b
+    inj = lambda b: (b"window.__GRAY__" in b and b'gray-banner' in b and b"{version}" not in b
+                     and re.search(rb'console\.debug\("gray (base|gray)"\)</script>\s*</body>', b))
+    ssr = lambda size: lambda s, h, b: (inj(b) and b'content="gray"' in b and len(b) > size
+                                        and b'<div class="card">' in b and b'id="__STATE__"' in b
+                                        and "x-higress-tag=gray" in h.get("Set-Cookie", ""))
+    ssr_plain = lambda size: lambda s, h, b: b"{version}" in b and len(b) > size and b'id="__STATE__"' in b
     workloads = {
         "asset 100 KB (gray user)": {
             "plain": ("plain", "/mfe/app1/gray/js/app.js", {}, lambda s, h, b: len(b) == 100 * 1024),
@@ -283,13 +353,38 @@ def main():
             "module": ("module", "/big", gray, lambda s, h, b: inj(b) and b'content="gray"' in b),
             "sub_filter": ("sub_filter", "/mfe/app1/gray/big.html", {}, lambda s, h, b: inj(b)),
         },
+        "SSR entry 30 KB, tag-dense (gray user)": {
+            "plain": ("plain", "/mfe/app1/gray/ssr-small.html", {}, ssr_plain(30_000)),
+            "module": ("module", "/ssr-small", gray, ssr(30_000)),
+        },
+        "SSR entry 300 KB, tag-dense (gray user)": {
+            "plain": ("plain", "/mfe/app1/gray/ssr.html", {}, ssr_plain(300_000)),
+            "plain, sendfile off": ("plain", "/nosendfile/mfe/app1/gray/ssr.html", {}, ssr_plain(300_000)),
+            "module": ("module", "/ssr-big", gray, ssr(300_000)),
+        },
+        "SSR entry 300 KB via proxy_pass (gray user)": {
+            "plain proxy_pass": ("plain", "/proxy/mfe/app1/gray/ssr.html", {}, ssr_plain(300_000)),
+            "module": ("module-proxy", "/ssr-big", gray, ssr(300_000)),
+        },
         "new user, percentage mode": {
             "plain": ("plain", "/mfe/app1/gray/index.html", {}, lambda s, h, b: s == 200),
             "module": ("module-pct", "/app1", {}, lambda s, h, b: inj(b) and "x-higress-uid=" in h["Set-Cookie"] and "x-higress-tag=" in h["Set-Cookie"]),
         },
     }
+    # the targets (issue 13): worker CPU per request of the module against the workload's first row
+    targets = {
+        ("asset 100 KB (gray user)", "module"): 1.02,
+        ("entry 30 KB (gray user)", "module"): 1.15,
+        ("SSR entry 300 KB, tag-dense (gray user)", "module"): 1.3,
+        ("new user, percentage mode", "module"): 1.2,
+        ("SSR entry 300 KB via proxy_pass (gray user)", "module"): 1.5,
+    }
     try:
-        servers["plain"] = Server(a.nginx, prefix, "plain", a.module)
+        # the origin of the proxied rows: its own nginx on core 1 (with wrk), so that only the
+        # front worker's CPU is counted (and the front's core is not shared)
+        origin = Server(a.nginx, prefix, "origin", a.module, core="1")
+        servers["plain"] = Server(a.nginx, prefix, "plain", a.module, origin=origin.port)
+        servers["module-proxy"] = Server(a.nginx, prefix, "module", a.module, origin=origin.port)
         servers["module"] = Server(a.nginx, prefix, "module", a.module)
         servers["sub_filter"] = Server(a.nginx, prefix, "sub", a.module)
         servers["module-pct"] = Server(a.nginx, prefix, "module", a.module, "pct.yaml")
@@ -326,15 +421,20 @@ def main():
             print(f"round {rnd + 1}/{a.rounds} done", flush=True)
 
         print()
-        print(f"| workload | contender | req/s | worker CPU µs/req | ratio to plain |")
-        print(f"|---|---|---:|---:|---:|")
+        # the ratio is to the workload's first row: plain nginx serving the final file by sendfile,
+        # or plain nginx proxying it for the proxied workload, measured in the same rounds
+        print(f"| workload | contender | req/s | worker CPU µs/req | ratio to plain | target |")
+        print(f"|---|---|---:|---:|---:|---|")
         for wl, cs in workloads.items():
-            base = totals[(wl, "plain")]
+            base = totals[(wl, next(iter(cs)))]
             base_us = base[1] / base[0] * 1e6
             for c in cs:
                 n, cpu, dt = totals[(wl, c)]
                 us = cpu / n * 1e6
-                print(f"| {wl} | {c} | {n / dt:,.0f} | {us:.1f} | {us / base_us:.2f}x |")
+                ratio = us / base_us
+                t = targets.get((wl, c))
+                mark = "" if t is None else f"≤ {t:.2f}x {'met' if ratio <= t else 'UNMET'}"
+                print(f"| {wl} | {c} | {n / dt:,.0f} | {us:.1f} | {ratio:.2f}x | {mark} |")
         print()
         # the status zone's cost: the module with its counters against the same module without
         for wl in ("asset 100 KB (gray user)", "entry 30 KB (gray user)"):
@@ -350,6 +450,17 @@ def main():
     finally:
         for s in servers.values():
             s.stop()
+        if origin is not None:
+            origin.stop()
+        # a warning in any error log (an upstream response buffered to a temporary file, say)
+        # means a row measured something else than it says
+        logs = os.path.join(prefix, "logs")
+        for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+            if name.endswith("-error.log"):
+                with open(os.path.join(logs, name), errors="replace") as f:
+                    lines = [l for l in f if "[notice]" not in l]
+                if lines:
+                    print(f"{name}: {len(lines)} lines, first: {lines[0].strip()}")
         shutil.rmtree(prefix, ignore_errors=True)
 
 
