@@ -1,4 +1,13 @@
 //! Unattended release (SPEC §11), as pure state machines.
 pub mod duration;
+pub mod guard;
+pub mod shared;
+pub mod window;
 
 pub use duration::{duration_from_yaml, parse_duration, DurationError};
+pub use guard::{judge, ErrorKinds, Figures, GuardPlan, Limit, Trip, Verdict};
+pub use shared::SeqWords;
+pub use window::{slot_width, Ring, Sample, SharedRing};
+
+#[cfg(test)]
+mod tests_guard;
