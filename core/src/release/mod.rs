@@ -3,6 +3,7 @@ pub mod duration;
 pub mod guard;
 pub mod rollout;
 pub mod shared;
+pub mod token;
 pub mod window;
 
 pub use duration::{duration_from_yaml, parse_duration, DurationError};
@@ -11,9 +12,12 @@ pub use rollout::{
     plan_hash, tick, ControlError, Phase, RolloutPlan, RolloutState, Transition, STATE_WORDS,
 };
 pub use shared::SeqWords;
+pub use token::{dep_id, issue, verify, Reject, ReplaySlot, ReplaySlots, Verified};
 pub use window::{slot_width, Ring, Sample, SharedRing};
 
 #[cfg(test)]
 mod tests_guard;
 #[cfg(test)]
 mod tests_rollout;
+#[cfg(test)]
+mod tests_token;
