@@ -241,15 +241,16 @@ fn counters_backwards_is_an_empty_window() {
     assert!(r.record(60, s(20, 5, 5)));
     assert_eq!(r.len(), 1, "the ring restarted");
     assert!(judge(&plan(), &r, &s(30, 205, 100)).trips());
-    // a clock that went backwards restarts the ring too
-    assert!(r.record(
+    // a sample from a worker whose clock is a second behind is skipped, the ring kept
+    assert!(r.record(60, s(21, 300, 100)));
+    assert!(!r.record(
         60,
         Sample {
-            t: 15,
-            ..s(20, 300, 100)
+            t: 20,
+            ..s(21, 400, 100)
         }
     ));
-    assert_eq!(r.len(), 1);
+    assert_eq!(r.len(), 2);
 }
 
 #[test]

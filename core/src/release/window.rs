@@ -152,12 +152,12 @@ impl Ring {
         *self = Ring::default();
     }
 
-    /// Adds `s` unless the newest sample is less than [`slot_width`] old; returns whether
-    /// it did. Counters or a clock that went backwards (counters cleared) empty the ring
-    /// first: the window starts again at `s`.
+    /// Adds `s` unless the newest sample is less than [`slot_width`] old (or newer: the
+    /// workers' cached clocks differ by a second); returns whether it did. Counters that
+    /// went backwards (counters cleared) empty the ring first: the window starts again.
     pub fn record(&mut self, window: u64, s: Sample) -> bool {
         if let Some(n) = self.newest() {
-            if !n.precedes(&s) {
+            if !(Sample { t: 0, ..*n }).precedes(&Sample { t: 0, ..s }) {
                 self.clear();
             } else if s.t < n.t.saturating_add(slot_width(window)) {
                 return false;
