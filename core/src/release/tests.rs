@@ -81,3 +81,59 @@ fn shared_state_round_trip() {
         Some(s)
     );
 }
+
+/// Words, samples and tokens from a fixed pseudo-random stream: nothing panics.
+#[test]
+fn arbitrary_input_never_panics() {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // mostly small numbers, sometimes extremes
+        match x % 4 {
+            0 => x,
+            1 => u64::MAX - x % 3,
+            _ => x % 1000,
+        }
+    };
+    let plan = RolloutPlan {
+        steps: vec![0, 50, 100],
+        interval: 10,
+    };
+    let guard = GuardPlan {
+        window: 60,
+        min_entries: 0,
+        max_rate: Some(0.0),
+        max_over_base: Some(0.0),
+        errors: ErrorKinds::ALL,
+    };
+    let secret = [1u8; 32];
+    let slots: Vec<ReplaySlot> = (0..16).map(|_| ReplaySlot::default()).collect();
+    for _ in 0..2000 {
+        let mut w = [0u64; STATE_WORDS];
+        w.iter_mut().for_each(|v| *v = next());
+        w[0] = (w[0] & !(0xff << 56)) | (0x52 << 56);
+        let s = RolloutState::from_words(&w).unwrap_or(RolloutState::start(Some(&plan), 1, 0));
+        let mut ring_words = [0u64; window::RING_WORDS];
+        ring_words.iter_mut().for_each(|v| *v = next());
+        ring_words[0] %= 70;
+        ring_words[1] %= 70;
+        let mut ring = Ring::from_words(&ring_words);
+        let mut sw = [0u64; 9];
+        sw.iter_mut().for_each(|v| *v = next());
+        let sample = Sample::from_words(&sw);
+        let e = evaluate(Some(&plan), Some(&guard), s, &mut ring, &sample);
+        let _ = e.state.weight(Some(&plan), 7);
+        if let Some(Verdict::Trips(t)) = &e.verdict {
+            let _ = t.reason();
+        }
+        let _ = e.state.pause(next()).and_then(|s| s.resume(next()));
+        let tok: String = (0..43)
+            .map(|_| (b'-' + (next() % 78) as u8) as char)
+            .collect();
+        let _ = verify(&secret, &tok, next());
+        let _ = ReplaySlots(&slots).accept(next(), next(), (next() % 8) as u32, next());
+        let _ = parse_duration(&tok[..(next() % 43) as usize]);
+    }
+}
