@@ -11,6 +11,7 @@ pub mod glob;
 pub mod html;
 pub mod json_field;
 pub mod path;
+pub mod release;
 pub mod rewrite;
 pub mod status;
 pub mod template;
