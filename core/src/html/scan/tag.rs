@@ -132,8 +132,7 @@ pub(super) fn end(d: &[u8], mut j: usize) -> Option<usize> {
             st = NEXT[st as usize][CLASS[c as usize] as usize];
         }
         if st == TagSt::BeforeValue {
-            let close = memchr::memchr(b, &d[k + 1..])?;
-            j = k + 2 + close;
+            j = find1(d, k + 1, b)? + 1;
             st = TagSt::BeforeAttr;
         } else {
             st = NEXT[st as usize][CLASS[b as usize] as usize];
