@@ -1,7 +1,8 @@
 //! Throughput of the entry-page rewriter alone:
 //!   cargo run --release --example rewrite_speed -p frontend-gray-core [none] [PAGE_FILE]
 //! (a generated 300 KB page unless a file is given; `none`: no injections, only `{version}`;
-//! `nolast`: no `body.last`, so tokenizing stops after `<body>`;
+//! `nolast`: no `body.last`, so tokenizing stops after `<body>`; `ssr`: a server-rendered page
+//! dense with tags (a tag every ~15 bytes), a JSON state script and 30 scripts at the end;
 //! `N=` pages, 300 by default — a small N for callgrind)
 use frontend_gray_core::html::{EntryRewriter, Injections};
 use std::time::Instant;
@@ -20,6 +21,9 @@ fn main() {
     }
     page.push_str("</body></html>");
     let mode = std::env::args().nth(1).unwrap_or_default();
+    if mode == "ssr" {
+        page = ssr_page();
+    }
     if let Some(file) = std::env::args().nth(2) {
         page = std::fs::read_to_string(file).expect("a page");
     }
@@ -58,4 +62,35 @@ fn main() {
         dt * 1e6,
         page.len() as f64 / dt / 1e6
     );
+}
+
+/// A server-rendered page: cards dense with tags, then a JSON state blob and the scripts.
+fn ssr_page() -> String {
+    let mut page = String::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Shop</title>\
+         <link rel=\"stylesheet\" href=\"/app1/static/css/main.css\"></head><body><div id=\"root\">",
+    );
+    let mut i = 0;
+    while page.len() < 250 * 1024 {
+        page.push_str(&format!(
+            "<div class=\"card\"><h3>Title {i}</h3><p>Some text here</p><a href=\"/item/{i}\">more</a></div>"
+        ));
+        i += 1;
+    }
+    page.push_str("</div><script id=\"__STATE__\" type=\"application/json\">{\"items\":[");
+    let mut j = 0;
+    while page.len() < 295 * 1024 {
+        page.push_str(&format!(
+            "{{\"id\":{j},\"title\":\"Title {j}\",\"url\":\"/item/{j}\",\"price\":{j}.99}},"
+        ));
+        j += 1;
+    }
+    page.push_str("{}]}</script>\n");
+    for k in 0..30 {
+        page.push_str(&format!(
+            "<script src=\"/app1/static/js/chunk-{k}.js\" defer></script>\n"
+        ));
+    }
+    page.push_str("</body></html>");
+    page
 }

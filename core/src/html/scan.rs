@@ -39,7 +39,8 @@
 //! html5ever (a complete tree builder) are the oracles of the differential tests.
 //!
 //! Everything else is skipped with `memchr` from one `<` to the next, so a page costs little
-//! more than a copy. Chunks may split anywhere: a `<` too close to the end of a chunk to
+//! more than a copy. In the body, the tags that change nothing (most of a server-rendered
+//! page) are skipped whole by `skip_inert`, their `>` searched eight bytes at a time. Chunks may split anywhere: a `<` too close to the end of a chunk to
 //! classify is held back (at most [`LOOKAHEAD`] bytes) and examined with the next chunk.
 
 mod tag;
@@ -352,6 +353,10 @@ impl Scanner {
             }
             match self.state {
                 State::Data => {
+                    if !self.tree.all_names() {
+                        // in the body: skip the tags that change nothing at once
+                        i = skip_inert(d, i);
+                    }
                     let next = memchr::memchr(b'<', &d[i..]);
                     let p = next.map_or(d.len(), |k| i + k);
                     if self.tree.text_matters() {
@@ -540,6 +545,64 @@ impl Scanner {
             }
         }
     }
+}
+
+/// In the data state of the body outside foreign content (where text does not matter and
+/// only the names of raw text, `template`, `svg`, `math`, `plaintext` and `body` do), skips
+/// from `d[i..]` over text and over whole start and end tags that change neither the model
+/// nor the tokenizer state: returns the first `<` that needs a closer look (anything else, a
+/// tag whose name or `>` lies past the end of `d`, or one too close to the end for
+/// [`LOOKAHEAD`]), or `d.len()`. What it skips is what [`Scanner::scan`] would have gone
+/// through with no effect, so stopping anywhere is safe.
+#[inline]
+fn skip_inert(d: &[u8], mut i: usize) -> usize {
+    loop {
+        let p = match d.get(i) {
+            Some(b'<') => i, // tags back to back
+            Some(_) => match tag::find1(d, i, b'<') {
+                Some(p) => p,
+                None => break,
+            },
+            None => break,
+        };
+        if d.len() - (p + 1) < LOOKAHEAD {
+            return p;
+        }
+        let (close, at) = match d[p + 1] {
+            b'/' => (true, p + 2),
+            _ => (false, p + 1),
+        };
+        let c = d[at];
+        if !c.is_ascii_alphabetic() {
+            return p;
+        }
+        // the names that matter begin with one of these letters (the others need no look
+        // at the name: its bytes keep the tag machine in its name state)
+        let n = if close {
+            matches!(c | 0x20, b'b' | b't')
+        } else {
+            matches!(c | 0x20, b's' | b't' | b'x' | b'i' | b'n' | b'p' | b'm')
+        };
+        let n = if n {
+            let (name, n) = tag_name(&d[at..], false, false);
+            let inert = if close {
+                !matches!(name, Name::Body | Name::Template)
+            } else {
+                !matches!(name, Name::Template | Name::Svg | Name::Math) && name.is_plain()
+            };
+            if !inert {
+                return p;
+            }
+            n
+        } else {
+            0
+        };
+        match tag::end(d, at + n) {
+            Some(j) => i = j,
+            None => return p,
+        }
+    }
+    d.len()
 }
 
 /// The rest of an end tag (its name already read).

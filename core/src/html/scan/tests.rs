@@ -335,3 +335,46 @@ fn pieces_borrow_from_the_chunk_after_held_bytes() {
     // only the held `<` and the bytes joined to it are copies, not the 4 KB after them
     assert!(copied <= HOLD + JOIN, "{copied} bytes copied");
 }
+
+/// The fast path over inert body tags: a dense body split in two at every position, and in
+/// chunks of every small size, against lol_html.
+#[test]
+fn dense_body_split_anywhere() {
+    let body = concat!(
+        "<div class=\"card\"><h3>T 1</h3><p>text</p><a href=\"/i/1\">m</a></div>",
+        "<DIV CLASS='a>b'><A TITLE=\"</body>\" data-x='\"'>x</A></DIV>",
+        "<img src=x alt=a=\">\"><br/><span a b=c d = \"e>\" f='>' g=h/>s</span>",
+        "<a =\"x>\" b=c>y</a><div=\"x>\"><p x=\"'\">q</P>",
+        "<script>var s = '</body>';</script><!-- </body> --><style>a>b{}</style>",
+        "<textarea></body></textarea><Title></BODY></Title><div>",
+        "<svg><a href=\"</body>\"/></svg><em>e</em>",
+        "</dIv ></h3 x=\">\"></spanx><bodyx></body >"
+    );
+    let page = format!("<html><head><title>t</title></head><body>{body}</html>");
+    let want = oracle(&page);
+    for chunk in 1..40 {
+        assert_eq!(scanned(&page, chunk), want, "chunks of {chunk}");
+    }
+    // inside `<template>` the scanner ignores `</body>`, where lol_html does not: against
+    // the scanner fed byte by byte (which never takes the fast path: too little lookahead)
+    let tpl = format!("<body><p>a</p><template><b></body></b></template>{body}");
+    let one = scanned(&tpl, 1);
+    assert!(one.contains("</template>"), "{one}");
+    for chunk in [usize::MAX, 16, 17, 33, 100] {
+        assert_eq!(scanned(&tpl, chunk), one, "template, chunks of {chunk}");
+    }
+    for at in 0..page.len() {
+        let mut out = Vec::new();
+        let mut s = Scanner::new();
+        let mut f = |p: Piece| match p {
+            Piece::Bytes(b) => out.extend_from_slice(b),
+            Piece::At(e) => out.extend_from_slice(
+                [HS, HE, BS, BE][Event::ALL.iter().position(|&x| x == e).unwrap()].as_bytes(),
+            ),
+        };
+        s.feed(&page.as_bytes()[..at], &mut f);
+        s.feed(&page.as_bytes()[at..], &mut f);
+        s.finish(&mut f);
+        assert_eq!(String::from_utf8(out).unwrap(), want, "split at {at}");
+    }
+}

@@ -174,6 +174,11 @@ impl Name {
         After::Raw(k)
     }
 
+    /// Neither raw text nor `plaintext` follows this start tag in HTML content.
+    pub(super) fn is_plain(self) -> bool {
+        self.raw() == After::Data
+    }
+
     /// A start tag that pops foreign content (`font` with attributes is left out).
     fn breaks_out(self) -> bool {
         matches!(
