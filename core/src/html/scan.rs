@@ -40,8 +40,9 @@
 //!
 //! Everything else is skipped with `memchr` from one `<` to the next, so a page costs little
 //! more than a copy. In the body, the tags that change nothing (most of a server-rendered
-//! page) are skipped whole by `skip_inert`, their `>` searched eight bytes at a time. Chunks may split anywhere: a `<` too close to the end of a chunk to
-//! classify is held back (at most [`LOOKAHEAD`] bytes) and examined with the next chunk.
+//! page) are skipped whole by `skip_inert`, their `>` searched eight bytes at a time.
+//! Chunks may split anywhere: a `<` too close to the end of a chunk to classify is held
+//! back (at most [`LOOKAHEAD`] bytes) and examined with the next chunk.
 
 mod tag;
 mod text;

@@ -63,14 +63,14 @@ impl RolloutPlan {
 /// which a reload may change for the running step). A deployment with a guard and no
 /// rollout hashes its version alone.
 pub fn plan_hash(version: &str, plan: Option<&RolloutPlan>) -> u64 {
-    let mut buf = Vec::with_capacity(version.len() + 1 + plan.map_or(0, |p| p.steps.len() + 1));
-    buf.extend_from_slice(version.as_bytes());
-    buf.push(0);
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(version.as_bytes());
+    h.update(&[0]);
     if let Some(p) = plan {
-        buf.push(1);
-        buf.extend_from_slice(&p.steps);
+        h.update(&[1]);
+        h.update(&p.steps);
     }
-    xxhash_rust::xxh3::xxh3_64(&buf)
+    h.digest()
 }
 
 /// Where a deployment with a rollout and/or a guard stands.

@@ -29,14 +29,13 @@ impl<const N: usize> Default for SeqWords<N> {
 impl<const N: usize> SeqWords<N> {
     /// Stores all the words. Callers must not write concurrently (hold the zone lock).
     pub fn store(&self, w: &[u64; N]) {
-        let s = self.seq.load(Ordering::Relaxed);
-        self.seq.store(s.wrapping_add(1) | 1, Ordering::Relaxed);
+        let odd = self.seq.load(Ordering::Relaxed).wrapping_add(1) | 1;
+        self.seq.store(odd, Ordering::Relaxed);
         fence(Ordering::Release);
         for (a, v) in self.words.iter().zip(w) {
             a.store(*v, Ordering::Relaxed);
         }
-        self.seq
-            .store((s.wrapping_add(1) | 1).wrapping_add(1), Ordering::Release);
+        self.seq.store(odd.wrapping_add(1), Ordering::Release);
     }
 
     /// A consistent copy of the words, or `None` when writers kept tearing it (a reader
