@@ -61,6 +61,17 @@ pub struct GrayConfig {
     pub backend_cookie_clear: String,
     /// Warnings for the operator (unknown fields, deployments without rule …).
     pub warnings: Vec<String>,
+    /// Top-level `monitor:` (SPEC §11): where entry pages report JS errors.
+    pub monitor: Option<Monitor>,
+    /// Some gray deployment has a `rollout` or a `guard` (its state lives in the zone).
+    pub released: bool,
+}
+
+/// Top-level `monitor:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Monitor {
+    /// `beacon`: the URL path the reporter script posts to (`/gray/beacon`).
+    pub beacon: String,
 }
 
 /// A rule of `rules[]`, compiled.
@@ -97,6 +108,10 @@ pub struct Deployment {
     pub inject: RenderedInjection,
     /// `$gray_reason` when this deployment was chosen but is rolled back: `rollback:<name>`.
     pub rollback_reason: String,
+    /// `rollout:` (SPEC §11): its weight climbs these steps (gray deployments only).
+    pub rollout: Option<crate::release::RolloutPlan>,
+    /// `guard:` (SPEC §11): rolled back when its error rate trips (gray deployments only).
+    pub guard: Option<crate::release::GuardPlan>,
 }
 
 /// Injection snippets of one deployment, rendered at configuration time.

@@ -144,6 +144,8 @@ fn deployment(
         check_version(&format!("{field}.backendVersion"), b)?;
     }
     Ok(Deployment {
+        rollout: None,
+        guard: None,
         rollback_reason: format!("rollback:{name}"),
         version_cookie: attrs.format(VERSION_TAG, &version),
         backend_cookie: backend_version

@@ -194,6 +194,9 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
         use_manifest_as_entry: raw.use_manifest_as_entry.unwrap_or(false),
         injection,
         warnings,
+        // TODO(config): parse `monitor:`, `rollout:`, `guard:` (SPEC §11)
+        monitor: None,
+        released: false,
     })
 }
 
