@@ -218,6 +218,12 @@ pub trait Steering {
     fn overridden(&self) -> bool;
     /// The overrides of `cfg.grays[i]`: (enabled, weight).
     fn gray(&self, i: usize) -> (Option<bool>, Option<u8>);
+    /// `Some(width)` when `cfg.grays[i]` is rolled back (SPEC §11): its rule does not match
+    /// and its bucket range, `width` wide so that the others' ranges stay where they were,
+    /// goes to base with `$gray_reason` `rollback:<name>`. Only asked when `overridden`.
+    fn rolled_back(&self, _i: usize) -> Option<u8> {
+        None
+    }
 }
 
 /// No overrides.
@@ -257,7 +263,11 @@ pub fn is_percentage<S: Steering>(cfg: &GrayConfig, s: &S) -> bool {
     if !s.overridden() {
         return cfg.percentage;
     }
-    (0..cfg.grays.len()).any(|i| effective_gray(cfg, s, i).1 > 0)
+    (0..cfg.grays.len()).any(|i| {
+        effective_gray(cfg, s, i).1 > 0
+            || s.rolled_back(i).is_some_and(|w| w > 0)
+            || (cfg.grays[i].rollout.is_some() && effective_gray(cfg, s, i).0)
+    })
 }
 
 /// [`decide`] under run-time overrides (SPEC §10).
@@ -314,20 +324,28 @@ pub fn decide_with<'c, H: RequestHeaders, A: Allocator, S: Steering>(
         let b = bucket(uid.as_bytes());
         let d = if steer.overridden() {
             let mut lo = 0u32;
+            cfg.grays.iter().enumerate().find_map(|(i, d)| {
+                let (w, back) = match steer.rolled_back(i) {
+                    Some(w) => (w, true),
+                    None => (effective_gray(cfg, steer, i).1, false),
+                };
+                let w = u32::from(w);
+                let hit = lo <= u32::from(b) && u32::from(b) < lo + w;
+                lo += w;
+                hit.then_some((i, d, back))
+            })
+        } else {
             cfg.grays
                 .iter()
                 .enumerate()
-                .find(|(i, _)| {
-                    let w = u32::from(effective_gray(cfg, steer, *i).1);
-                    let hit = lo <= u32::from(b) && u32::from(b) < lo + w;
-                    lo += w;
-                    hit
-                })
-                .map(|(_, d)| d)
-        } else {
-            cfg.grays.iter().find(|d| d.bucket.0 <= b && b < d.bucket.1)
+                .find(|(_, d)| d.bucket.0 <= b && b < d.bucket.1)
+                .map(|(i, d)| (i, d, false))
         };
-        (d.unwrap_or(&cfg.base), Some(uid), Reason::Weight)
+        match d {
+            Some((i, _, true)) => (&cfg.base, Some(uid), Reason::Rollback(i)),
+            Some((_, d, false)) => (d, Some(uid), Reason::Weight),
+            None => (&cfg.base, Some(uid), Reason::Weight),
+        }
     } else {
         let hit = with_user_id(cfg, h, scratch, |user| {
             let env = Env {
@@ -336,15 +354,25 @@ pub fn decide_with<'c, H: RequestHeaders, A: Allocator, S: Steering>(
                 facts,
                 jwt: cfg.jwt.as_ref(),
             };
-            cfg.grays.iter().enumerate().find_map(|(i, d)| {
+            let mut back = None;
+            let hit = cfg.grays.iter().enumerate().find_map(|(i, d)| {
                 let r = d.rule?;
                 let on = !steer.overridden() || effective_gray(cfg, steer, i).0;
-                (on && rule_holds(&cfg.rules[r], &env)).then_some((d, r))
-            })
+                if !on || !rule_holds(&cfg.rules[r], &env) {
+                    return None;
+                }
+                if steer.overridden() && steer.rolled_back(i).is_some() {
+                    back = back.or(Some(i));
+                    return None;
+                }
+                Some((d, r))
+            });
+            (hit, back)
         });
         match hit {
-            Some((d, r)) => (d, minted_uid(), Reason::Rule(r)),
-            None => (&cfg.base, minted_uid(), Reason::Base),
+            (Some((d, r)), _) => (d, minted_uid(), Reason::Rule(r)),
+            (None, Some(i)) => (&cfg.base, minted_uid(), Reason::Rollback(i)),
+            (None, None) => (&cfg.base, minted_uid(), Reason::Base),
         }
     };
 
@@ -518,3 +546,5 @@ pub fn global_config_script_with<H: RequestHeaders, A: Allocator, B: Allocator>(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rollback;
