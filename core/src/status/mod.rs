@@ -6,6 +6,7 @@
 
 mod dashboard;
 mod patch;
+mod release;
 mod render;
 mod state;
 
@@ -19,6 +20,7 @@ pub use patch::{
 pub use render::{
     render_app_json, render_error, render_json, render_prometheus, PROMETHEUS_CONTENT_TYPE,
 };
+pub use release::ReleaseSnapshot;
 pub use state::{AppState, DeploymentState, StateFile};
 
 /// What a finished request is counted as (SPEC §9's `kind` label).
@@ -198,6 +200,8 @@ pub struct DeploymentSnapshot<'a> {
     pub weight: u8,
     pub state: DeploymentStateName,
     pub counts: [u64; N_COUNTERS],
+    /// The rollout and guard (SPEC §11), for a deployment that has one.
+    pub release: Option<ReleaseSnapshot<'a>>,
 }
 
 /// One app (one YAML file), as the status page shows it.

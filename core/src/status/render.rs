@@ -12,11 +12,11 @@ use super::{
 /// Content-Type of the Prometheus text exposition format.
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-fn push<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
+pub(super) fn push<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn push_num<A: Allocator>(out: &mut Vec<u8, A>, mut n: u64) {
+pub(super) fn push_num<A: Allocator>(out: &mut Vec<u8, A>, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -31,7 +31,7 @@ fn push_num<A: Allocator>(out: &mut Vec<u8, A>, mut n: u64) {
 }
 
 /// A JSON string literal; `<` is escaped too, so the text is safe inside HTML.
-fn push_json_str<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
+pub(super) fn push_json_str<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     for &b in s.as_bytes() {
@@ -53,7 +53,7 @@ fn push_json_str<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
 }
 
 /// A Prometheus label value: `\`, `"` and newlines escaped.
-fn push_label<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
+pub(super) fn push_label<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
     out.push(b'"');
     for &b in s.as_bytes() {
         match b {
@@ -66,7 +66,7 @@ fn push_label<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
     out.push(b'"');
 }
 
-fn key<A: Allocator>(out: &mut Vec<u8, A>, first: &mut bool, k: &str) {
+pub(super) fn key<A: Allocator>(out: &mut Vec<u8, A>, first: &mut bool, k: &str) {
     if !*first {
         out.push(b',');
     }
@@ -120,9 +120,9 @@ fn deployment_json<A: Allocator>(out: &mut Vec<u8, A>, d: &DeploymentSnapshot) {
         push_num(out, c[i]);
     }
     key(out, &mut f, "rollout");
-    push(out, "null");
+    super::release::rollout_json(out, d.release.as_ref());
     key(out, &mut f, "guard");
-    push(out, "null");
+    super::release::guard_json(out, d.release.as_ref());
     out.push(b'}');
 }
 
@@ -175,7 +175,7 @@ pub fn render_json<A: Allocator>(out: &mut Vec<u8, A>, generation: u64, apps: &[
     push(out, "}}\n");
 }
 
-fn family<A: Allocator>(out: &mut Vec<u8, A>, name: &str, kind: &str, help: &str) {
+pub(super) fn family<A: Allocator>(out: &mut Vec<u8, A>, name: &str, kind: &str, help: &str) {
     push(out, "# HELP ");
     push(out, name);
     out.push(b' ');
@@ -187,7 +187,7 @@ fn family<A: Allocator>(out: &mut Vec<u8, A>, name: &str, kind: &str, help: &str
     out.push(b'\n');
 }
 
-fn labels<A: Allocator>(
+pub(super) fn labels<A: Allocator>(
     out: &mut Vec<u8, A>,
     metric: &str,
     app: &AppSnapshot,
@@ -322,4 +322,5 @@ pub fn render_prometheus<A: Allocator>(out: &mut Vec<u8, A>, apps: &[AppSnapshot
             out.push(b'\n');
         }
     });
+    super::release::prometheus(out, apps);
 }

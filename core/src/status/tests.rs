@@ -23,6 +23,7 @@ fn dep<'a>(name: &'a str, version: &'a str, weight: u8) -> DeploymentSnapshot<'a
         weight,
         state: DeploymentStateName::Active,
         counts: [0; N_COUNTERS],
+        release: None,
     }
 }
 
