@@ -1,6 +1,6 @@
 //! `PATCH <status>/apps/<APP>` (SPEC §10): reads the body, checks the merge-patch with the
-//! core's parser and applies it to the app's overrides in the shared zone, under the zone's
-//! mutex, so every worker's next decision sees it. Accepted writes are logged at `notice`
+//! core's parser and applies it to the app's overrides and rollouts in the shared zone, under
+//! the zone's mutex, so every worker's next decision sees it. Accepted writes are logged at `notice`
 //! with the client address and, with `frontend_gray_state PATH;`, written to the state file
 //! (a temporary file renamed over it).
 
@@ -19,6 +19,7 @@ use ngx::ngx_log_error;
 
 use crate::ffi_guard::guard;
 use crate::headers::bytes;
+use crate::release::Steer;
 use crate::status::{app_json, error, route, send, Route, JSON};
 use crate::zone::{deployments, update_steered, App, MainConf};
 use crate::Module;
@@ -162,18 +163,37 @@ fn apply(app: &App, patch: &Patch, mcf: &MainConf) -> Result<(), PatchError> {
         .enumerate()
         .map(|(i, d)| {
             let rec = app.dep(i);
+            let weight = match crate::release::steered_weight(app, i) {
+                _ if i == 0 => 0,
+                Some(Steer::Weight(w)) => w,
+                Some(Steer::RolledBack(_)) => 0,
+                None => d.bucket.1 - d.bucket.0,
+            };
             Steered {
                 name: &d.name,
                 version: &d.version,
-                weight: if i == 0 { 0 } else { d.bucket.1 - d.bucket.0 },
+                weight,
                 weight_override: rec.and_then(|r| r.weight_override()),
                 enabled_override: rec.and_then(|r| r.enabled_override()),
-                has_rollout: false,
+                has_rollout: d.rollout.is_some(),
             }
         })
         .collect();
     let mut pin = app.pinned();
     patch.apply(&mut st, &mut pin)?;
+    // rollout commands and resets, all checked before anything is stored
+    let mut release = std::vec::Vec::new();
+    for p in &patch.deployments {
+        let Some(i) = deployments(cfg).position(|d| d.name == p.name) else {
+            continue;
+        };
+        if let Some(s) = crate::release::check(app, i, p.reset, p.rollout).map_err(PatchError)? {
+            release.push((i, p.reset, s));
+        }
+    }
+    for (i, reset, s) in release {
+        crate::release::apply(app, i, reset, s);
+    }
     for (i, s) in st.iter().enumerate().skip(1) {
         if let Some(d) = app.dep(i) {
             d.set_overrides(s.weight_override, s.enabled_override);
@@ -191,7 +211,7 @@ fn apply(app: &App, patch: &Patch, mcf: &MainConf) -> Result<(), PatchError> {
 }
 
 /// Writes the overrides of every app to the state file (zone locked: writes are ordered).
-fn write_state(mcf: &MainConf, log: *mut ngx_log_t) {
+pub fn write_state(mcf: &MainConf, log: *mut ngx_log_t) {
     let Some(path) = &mcf.state_path else { return };
     let text = crate::zone::state_of(mcf).to_json();
     let tmp = format!("{path}.{}.tmp", std::process::id());

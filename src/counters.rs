@@ -1,6 +1,7 @@
 //! Counting finished requests (SPEC §9): a log-phase handler adds the main request the
 //! module acted on to its (app, deployment) counters in the shared zone — atomic adds at
-//! addresses resolved when the configuration was read; no lock, no allocation.
+//! addresses resolved when the configuration was read; no lock, no allocation. Then the
+//! app's rollouts and guards are evaluated, at most once a second (`release.rs`).
 
 use frontend_gray_core::status::{CountKind, Finished};
 use ngx::core::Status;
@@ -69,4 +70,6 @@ fn count(r: &ngx_http_request_t) {
         bytes: sent.max(0) as u64,
         new_user: status == 200 && d.uid.is_some_and(|u| u.fresh) && d.sets_cookies(c.cfg),
     });
+    // SAFETY: as above
+    crate::release::evaluate(mcf, app, unsafe { (*r.connection).log });
 }

@@ -15,12 +15,14 @@ use ngx::ffi::{
     ngx_http_output_header_filter_pt, ngx_http_request_t, ngx_http_top_header_filter, ngx_int_t,
     ngx_pnalloc, NGX_HTTP_NOT_FOUND, NGX_HTTP_OK, NGX_LOG_ERR, NGX_LOG_WARN,
 };
+use ngx::http::HttpModuleMainConf;
 use ngx::ngx_log_error;
 
 use crate::body::{BodyState, Mode};
 use crate::ctx::{self, RequestCtx};
 use crate::ffi_guard::guard;
 use crate::headers::{bytes, hide_response_header, ngx_str, push, NgxHeaders};
+use crate::Module;
 
 const NO_CACHE: &[u8] = b"no-cache, no-store, max-age=0, must-revalidate";
 
@@ -127,6 +129,12 @@ fn entry_response(
     // SAFETY (both): the request pool outlives the request's body filter calls
     let mut scratch = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
     let mut script = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
+    if cfg.monitor.is_some() {
+        if let Some(mcf) = Module::main_conf(r) {
+            // crate::beacon::reporter(mcf, cfg, d.deployment, &mut script);
+            let _ = mcf;
+        }
+    }
     global_config_script_with(
         cfg,
         d.version,

@@ -15,7 +15,9 @@
 //!   `frontend_gray_state`;
 //! - `counters.rs`   — the log-phase handler that counts finished requests;
 //! - `status.rs`     — `frontend_gray_status`: JSON, Prometheus text, dashboard;
-//! - `control.rs`    — PATCH of the status location: pin, weight, enabled;
+//! - `control.rs`    — PATCH of the status location: pin, weight, enabled, rollout commands;
+//! - `release.rs`    — rollouts and guards: their state in the zone, evaluated once a second;
+//! - `beacon.rs`     — `frontend_gray_beacon` and the entry page's JS error reporter;
 //! - `ffi_guard.rs`  — no panic crosses into nginx.
 //!
 //! All decisions are made by the pure `frontend-gray-core` crate.
@@ -44,6 +46,7 @@ macro_rules! debug_http {
 #[allow(unused_imports)]
 pub(crate) use debug_http;
 
+// mod beacon;
 mod body;
 mod condvars;
 mod conf;
@@ -55,6 +58,7 @@ mod ffi_guard;
 mod filter;
 mod handler;
 mod headers;
+mod release;
 mod status;
 mod variables;
 mod zone;
@@ -104,7 +108,7 @@ unsafe impl HttpModuleMainConf for Module {
     type MainConf = zone::MainConf;
 }
 
-static mut COMMANDS: [ngx_command_t; 5] = [
+static mut COMMANDS: [ngx_command_t; 6] = [
     ngx_command_t {
         name: ngx_string!("frontend_gray"),
         type_: (NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1)
@@ -134,6 +138,14 @@ static mut COMMANDS: [ngx_command_t; 5] = [
         name: ngx_string!("frontend_gray_status"),
         type_: (NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS | NGX_CONF_TAKE1) as ngx_uint_t,
         set: Some(status::set_status),
+        conf: NGX_HTTP_LOC_CONF_OFFSET,
+        offset: 0,
+        post: core::ptr::null_mut(),
+    },
+    ngx_command_t {
+        name: ngx_string!("frontend_gray_beacon"),
+        type_: (NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS) as ngx_uint_t,
+        set: None,
         conf: NGX_HTTP_LOC_CONF_OFFSET,
         offset: 0,
         post: core::ptr::null_mut(),

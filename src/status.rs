@@ -244,19 +244,25 @@ fn app_deployments<'a>(app: &'a App, pool: &'a Pool) -> &'a [DeploymentSnapshot<
     let mut v = Vec::new_in(pool);
     for (i, d) in deployments(app.cfg()).enumerate() {
         let (enabled, weight) = app.effective(i);
+        let release = if i > 0 {
+            crate::release::snapshot(app, i, weight)
+        } else {
+            None
+        };
         v.push(DeploymentSnapshot {
             name: &d.name,
             version: &d.version,
             enabled,
             weight,
-            state: if enabled {
-                DeploymentStateName::Active
-            } else {
-                DeploymentStateName::Disabled
+            state: match &release {
+                _ if !enabled => DeploymentStateName::Disabled,
+                Some(r) => r.state.phase.state_name(),
+                None => DeploymentStateName::Active,
             },
             counts: app
                 .dep(i)
                 .map_or([0; N_COUNTERS], |c| c.counters.snapshot()),
+            release,
         });
     }
     v.leak()

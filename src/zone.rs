@@ -25,6 +25,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use frontend_gray_core::decide::{effective_gray, Steering};
+use frontend_gray_core::release::{ReplaySlot, ReplaySlots};
 use frontend_gray_core::status::{app_name, Counters, StateFile};
 use frontend_gray_core::{Deployment, GrayConfig};
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
@@ -38,6 +39,7 @@ use ngx::{ngx_conf_log_error, ngx_log_error};
 
 use crate::ffi_guard::guard;
 use crate::headers::bytes;
+pub use crate::release::RelRec;
 use crate::Module;
 
 mod init;
@@ -49,7 +51,7 @@ pub use state::state_of;
 pub const DEFAULT_ZONE_SIZE: usize = 1024 * 1024;
 /// Smaller zones leave the slab allocator no room (nginx's own modules ask for 8 pages).
 pub const MIN_ZONE_SIZE: usize = 32 * 1024;
-const MAGIC: u64 = 0x6667_5f7a_6f6e_6501;
+const MAGIC: u64 = 0x6667_5f7a_6f6e_6502;
 /// `DepRec::weight` without an override.
 const NO_WEIGHT: u32 = u32::MAX;
 
@@ -80,6 +82,26 @@ pub struct Root {
     /// Bumped by every accepted write (and by overrides a reload drops).
     pub generation: AtomicU64,
     apps: *mut AppRec,
+    /// The key of the beacon tokens (SPEC §11), random, made with the zone.
+    pub secret: [u8; 32],
+    /// The beacon's replay table (`REPLAY_SLOTS` slots), made by the first configuration
+    /// with a `monitor:`; null before.
+    replay: *mut ReplaySlot,
+}
+
+/// Slots of the beacon's replay table: one per page view that reported an error in the
+/// last 11 minutes (16 bytes each).
+pub const REPLAY_SLOTS: usize = 8192;
+
+impl Root {
+    /// The replay table, empty when no configuration has a `monitor:` (or the zone was full).
+    pub fn replay(&self) -> ReplaySlots<'_> {
+        if self.replay.is_null() {
+            return ReplaySlots(&[]);
+        }
+        // SAFETY: REPLAY_SLOTS zeroed slots allocated by the master, never freed
+        ReplaySlots(unsafe { core::slice::from_raw_parts(self.replay, REPLAY_SLOTS) })
+    }
 }
 
 #[repr(C)]
@@ -91,6 +113,8 @@ pub struct AppRec {
     pub pin: AtomicPtr<DepRec>,
     /// Some deployment of the app has a weight or enabled override.
     pub steered: AtomicU32,
+    /// The last second whose rollouts and guards were evaluated (SPEC §11).
+    pub eval: AtomicU64,
 }
 
 #[repr(C)]
@@ -103,6 +127,8 @@ pub struct DepRec {
     pub weight: AtomicU32,
     /// Enabled override: 0 none, 1 true, 2 false.
     pub enabled: AtomicU32,
+    /// The rollout / guard state, for a deployment that has one (made by the master).
+    release: AtomicPtr<RelRec>,
 }
 
 impl DepRec {
@@ -149,6 +175,10 @@ pub struct App {
     pub rec: *mut AppRec,
     /// Per deployment, base first, then `cfg.grays` in order; null where the zone had no room.
     pub deps: Vec<*mut DepRec>,
+    /// Per deployment as `deps`: its rollout / guard state (null without one).
+    pub rels: Vec<*mut RelRec>,
+    /// Per deployment as `deps`: the id its beacon tokens carry (SPEC §11).
+    pub dep_ids: Vec<u64>,
 }
 
 impl App {
@@ -167,6 +197,12 @@ impl App {
         self.deps.get(i).and_then(|p| unsafe { p.as_ref() })
     }
 
+    /// The rollout / guard record of deployment `i`.
+    pub fn rel(&self, i: usize) -> Option<&RelRec> {
+        // SAFETY: as above
+        self.rels.get(i).and_then(|p| unsafe { p.as_ref() })
+    }
+
     /// Index (0 base, `i + 1` gray `i`) of the pinned deployment.
     pub fn pinned(&self) -> Option<usize> {
         let p = self.rec()?.pin.load(Ordering::Acquire);
@@ -181,9 +217,10 @@ impl App {
         ZoneSteering {
             app: Some(self),
             pin: self.pinned(),
-            any: self
-                .rec()
-                .is_some_and(|r| r.steered.load(Ordering::Acquire) != 0),
+            any: self.cfg().released
+                || self
+                    .rec()
+                    .is_some_and(|r| r.steered.load(Ordering::Acquire) != 0),
         }
     }
 
@@ -237,9 +274,23 @@ impl Steering for ZoneSteering<'_> {
         self.any
     }
     fn gray(&self, i: usize) -> (Option<bool>, Option<u8>) {
-        match self.app.and_then(|a| a.dep(i + 1)) {
+        let Some(app) = self.app else {
+            return (None, None);
+        };
+        let (enabled, weight) = match app.dep(i + 1) {
             Some(d) => (d.enabled_override(), d.weight_override()),
             None => (None, None),
+        };
+        match crate::release::steered_weight(app, i + 1) {
+            Some(crate::release::Steer::RolledBack(_)) => (enabled, Some(0)),
+            Some(crate::release::Steer::Weight(w)) => (enabled, weight.or(Some(w))),
+            None => (enabled, weight),
+        }
+    }
+    fn rolled_back(&self, i: usize) -> Option<u8> {
+        match crate::release::steered_weight(self.app?, i + 1)? {
+            crate::release::Steer::RolledBack(w) => Some(w),
+            crate::release::Steer::Weight(_) => None,
         }
     }
 }
@@ -321,6 +372,8 @@ pub fn register_app(cf: &mut ngx_conf_t, cfg: &Arc<GrayConfig>, path: &str) -> R
         cfgs: vec![cfg.clone()],
         rec: ptr::null_mut(),
         deps: Vec::new(),
+        rels: Vec::new(),
+        dep_ids: Vec::new(),
     });
     Ok(())
 }

@@ -66,6 +66,7 @@ unsafe extern "C" fn init_zone(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> n
             }
             unsafe {
                 (*root).magic = MAGIC;
+                (*root).secret = random_secret();
                 (*sp).data = root as *mut c_void;
             }
         }
@@ -77,12 +78,68 @@ unsafe extern "C" fn init_zone(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> n
                 state::load_state(mcf, &p, log);
             }
         }
+        crate::release::adopt_all(mcf);
+        if mcf.apps.iter().any(|a| a.cfg().monitor.is_some()) {
+            // SAFETY: sp and root are the zone's, locked
+            unsafe { add_replay(sp, &mut *root, log) };
+        }
         if dropped {
             unsafe { (*root).generation.fetch_add(1, Ordering::Relaxed) };
         }
         unsafe { ngx_shmtx_unlock(&mut (*sp).mutex) };
         ngx::core::Status::NGX_OK.into()
     })
+}
+
+/// 32 random bytes from the kernel for the beacon tokens' key; should that fail, std's
+/// randomly keyed hasher (seeded by the OS too) fills them.
+fn random_secret() -> [u8; 32] {
+    use std::hash::{BuildHasher, Hasher};
+    use std::io::Read;
+    let mut k = [0u8; 32];
+    let ok = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut k));
+    if ok.is_err() {
+        for c in k.chunks_mut(8) {
+            let h = std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish();
+            c.copy_from_slice(&h.to_le_bytes());
+        }
+    }
+    k
+}
+
+/// The beacon's replay table, made once (by the first configuration with a `monitor:`).
+unsafe fn add_replay(sp: *mut ngx_slab_pool_t, root: &mut Root, log: *mut ngx_log_t) {
+    if !root.replay.is_null() {
+        return;
+    }
+    let size = REPLAY_SLOTS * size_of::<ReplaySlot>();
+    let p = unsafe { ngx_slab_calloc_locked(sp, size) } as *mut ReplaySlot;
+    if p.is_null() {
+        ngx_log_error!(
+            NGX_LOG_WARN,
+            log,
+            "frontend_gray: zone \"frontend_gray\" is full: no room for the beacon's replay table \
+({}k): JS error reports are not counted; raise frontend_gray_zone",
+            size / 1024
+        );
+        return;
+    }
+    root.replay = p;
+}
+
+/// The rollout / guard record of a deployment record, made on first use.
+unsafe fn find_or_add_rel(sp: *mut ngx_slab_pool_t, d: *mut DepRec) -> *mut RelRec {
+    let p = unsafe { (*d).release.load(Ordering::Acquire) };
+    if !p.is_null() {
+        return p;
+    }
+    let p = unsafe { ngx_slab_calloc_locked(sp, size_of::<RelRec>()) } as *mut RelRec;
+    if !p.is_null() {
+        unsafe { (*d).release.store(p, Ordering::Release) };
+    }
+    p
 }
 
 /// Copies `s` into the zone.
@@ -171,16 +228,29 @@ unsafe fn resolve(
         let cfg = app.cfgs[0].clone();
         app.rec = unsafe { find_or_add_app(sp, root, &app.name) }.unwrap_or(ptr::null_mut());
         app.deps.clear();
-        for d in deployments(&cfg) {
+        app.rels.clear();
+        app.dep_ids.clear();
+        for (i, d) in deployments(&cfg).enumerate() {
             let rec = if app.rec.is_null() {
                 None
             } else {
                 unsafe { find_or_add_dep(sp, app.rec, &d.name, &d.version) }
             };
-            if rec.is_none() && full.is_none() {
+            let rel = match rec {
+                Some(r) if i > 0 && crate::release::released(d) => unsafe {
+                    find_or_add_rel(sp, r)
+                },
+                _ => ptr::null_mut(),
+            };
+            let lost = rec.is_none() || (i > 0 && crate::release::released(d) && rel.is_null());
+            if lost && full.is_none() {
                 full = Some((app.name.clone(), d.name.clone()));
             }
             app.deps.push(rec.unwrap_or(ptr::null_mut()));
+            app.rels.push(rel);
+            app.dep_ids.push(frontend_gray_core::release::dep_id(
+                &app.name, &d.name, &d.version,
+            ));
         }
         if reconcile && !app.rec.is_null() {
             dropped |= unsafe { reconcile_app(app, log) };

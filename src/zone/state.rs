@@ -1,6 +1,8 @@
 //! The state file of `frontend_gray_state` (SPEC §10): read when a zone is created, written
 //! by `control.rs` after every accepted write.
 
+use frontend_gray_core::release::{RolloutState, STATE_WORDS};
+
 use super::*;
 
 /// Applies the state file to a fresh zone (at start, or after a resize). A missing file is a
@@ -65,8 +67,18 @@ pub(super) fn load_state(mcf: &MainConf, path: &str, log: *mut ngx_log_t) {
                 .enumerate()
                 .skip(1)
                 .find(|(_, d)| d.name == *dname && d.version == ds.version);
-            match found.and_then(|(i, _)| app.dep(i)) {
-                Some(d) => d.set_overrides(ds.weight, ds.enabled),
+            match found.and_then(|(i, _)| Some((i, app.dep(i)?))) {
+                Some((i, d)) => {
+                    d.set_overrides(ds.weight, ds.enabled);
+                    if let (Some(w), Some(rel)) = (&ds.release, app.rel(i)) {
+                        if let Some(s) = <[u64; STATE_WORDS]>::try_from(w.as_slice())
+                            .ok()
+                            .and_then(|w| RolloutState::from_words(&w))
+                        {
+                            rel.state.store(&s.to_words());
+                        }
+                    }
+                }
                 None => {
                     ngx_log_error!(
                         NGX_LOG_NOTICE,
@@ -97,13 +109,15 @@ pub fn state_of(mcf: &MainConf) -> StateFile {
         };
         for (i, d) in deployments(app.cfg()).enumerate().skip(1) {
             if let Some(r) = app.dep(i) {
-                if r.has_overrides() {
+                let release = crate::release::state(app, i).map(|s| s.to_words().to_vec());
+                if r.has_overrides() || release.is_some() {
                     a.deployments.insert(
                         d.name.clone(),
                         frontend_gray_core::status::DeploymentState {
                             version: d.version.clone(),
                             weight: r.weight_override(),
                             enabled: r.enabled_override(),
+                            release,
                         },
                     );
                 }

@@ -66,13 +66,22 @@ fn a_rolled_back_rule_does_not_match_the_next_rule_may() {
         back: HashMap::from([(0, 0)]),
         ..Default::default()
     };
-    assert_eq!(run(&c, "/", "userid=u1", &s), ("v1".into(), "rollback:beta".into()));
-    assert_eq!(run(&c, "/", "userid=u2", &s), ("v3".into(), "rule:wide".into()));
+    assert_eq!(
+        run(&c, "/", "userid=u1", &s),
+        ("v1".into(), "rollback:beta".into())
+    );
+    assert_eq!(
+        run(&c, "/", "userid=u2", &s),
+        ("v3".into(), "rule:wide".into())
+    );
     assert_eq!(run(&c, "/", "userid=u9", &s), ("v1".into(), "base".into()));
     // an open page keeps its assets: the sticky cookie still names the version
     assert_eq!(run(&c, "/a.js", "x-higress-tag=v2", &s).0, "v2");
     let none = Back::default();
-    assert_eq!(run(&c, "/", "userid=u1", &none), ("v2".into(), "rule:beta".into()));
+    assert_eq!(
+        run(&c, "/", "userid=u1", &none),
+        ("v2".into(), "rule:beta".into())
+    );
 }
 
 const PCT: &str = r#"

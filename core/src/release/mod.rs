@@ -45,7 +45,9 @@ pub use rollout::{
     plan_hash, tick, ControlError, Phase, RolloutPlan, RolloutState, Transition, STATE_WORDS,
 };
 pub use shared::SeqWords;
-pub use token::{dep_id, issue, verify, Reject, ReplaySlot, ReplaySlots, Verified};
+pub use token::{
+    dep_id, issue, issue_into, nonce, verify, Reject, ReplaySlot, ReplaySlots, Verified,
+};
 pub use window::{slot_width, Ring, Sample, SharedRing};
 
 /// How far back a clock may step before the eval word follows it (the workers' cached

@@ -53,13 +53,22 @@ fn mac(secret: &[u8; 32], body: &[u8]) -> HmacSha256 {
 /// A token for `dep_id` issued at `issued` (unix seconds; kept as 32 bits, good until
 /// 2106). `nonce` must be random and not 0 (a 0 nonce never verifies).
 pub fn issue(secret: &[u8; 32], dep_id: u64, issued: u64, nonce: u64) -> String {
+    let t = issue_into(secret, dep_id, issued, nonce);
+    String::from_utf8_lossy(&t).into_owned()
+}
+
+/// [`issue`] without allocating: the token's [`TOKEN_LEN`] base64url bytes.
+pub fn issue_into(secret: &[u8; 32], dep_id: u64, issued: u64, nonce: u64) -> [u8; TOKEN_LEN] {
     let mut raw = [0u8; BODY + TAG];
     raw[..8].copy_from_slice(&dep_id.to_be_bytes());
     raw[8..12].copy_from_slice(&(issued as u32).to_be_bytes());
     raw[12..20].copy_from_slice(&nonce.to_be_bytes());
     let tag = mac(secret, &raw[..BODY]).finalize().into_bytes();
     raw[BODY..].copy_from_slice(&tag[..TAG]);
-    URL_SAFE_NO_PAD.encode(raw)
+    let mut out = [0u8; TOKEN_LEN];
+    // 32 bytes encode to exactly TOKEN_LEN characters without padding
+    let _ = URL_SAFE_NO_PAD.encode_slice(raw, &mut out);
+    out
 }
 
 /// What a valid token says.
@@ -112,6 +121,15 @@ pub fn verify(secret: &[u8; 32], token: &str, now: u64) -> Result<Verified, Reje
         nonce,
         issued,
     })
+}
+
+/// Nonce `n` of a process whose random `seed` is fixed: distinct for distinct `n`
+/// (a bijective mix), never 0.
+pub fn nonce(seed: u64, n: u64) -> u64 {
+    match mix(seed ^ n) {
+        0 => 1,
+        x => x,
+    }
 }
 
 /// One slot of a [`ReplaySlots`] table, as it sits in shared memory (zero = empty).

@@ -17,10 +17,10 @@ pub use patch::{
     parse_patch, DeploymentPatch, Patch, PatchError, PinPatch, Rollout, Setting, Steered,
     MAX_PATCH_BODY,
 };
+pub use release::ReleaseSnapshot;
 pub use render::{
     render_app_json, render_error, render_json, render_prometheus, PROMETHEUS_CONTENT_TYPE,
 };
-pub use release::ReleaseSnapshot;
 pub use state::{AppState, DeploymentState, StateFile};
 
 /// What a finished request is counted as (SPEC §9's `kind` label).

@@ -2,7 +2,7 @@
 //! Prometheus gauges (SPEC §11).
 //!
 //! ```json
-//! "rollout": {"state": "rollout", "step": 1, "steps": [1, 5, 25], "weight": 5,
+//! "rollout": {"state": "rollout", "step": 2, "steps": [1, 5, 25], "weight": 5,
 //!             "interval": 600, "stepStarted": 1764680000, "nextStep": 1764680600},
 //! "guard": {"window": 60, "minEntries": 100, "maxErrorRate": 0.05,
 //!           "maxErrorRateOverBase": null, "errors": ["5xx", "asset404", "jsError"],
@@ -84,7 +84,7 @@ pub(super) fn rollout_json<A: Allocator>(out: &mut Vec<u8, A>, r: Option<&Releas
     key(out, &mut f, "state");
     push_json_str(out, s.phase.state_name().name());
     key(out, &mut f, "step");
-    push_num(out, s.step.into());
+    push_num(out, u64::from(s.step) + 1);
     key(out, &mut f, "steps");
     out.push(b'[');
     for (i, w) in p.steps.iter().enumerate() {
@@ -201,14 +201,14 @@ pub(super) fn prometheus<A: Allocator>(out: &mut Vec<u8, A>, apps: &[AppSnapshot
             out,
             "frontend_gray_rollout_step",
             "gauge",
-            "Index of the rollout's current step (0 is the first).",
+            "Number of the rollout's current step (1 is the first).",
         );
         for a in apps {
             for d in a.deployments {
                 if let Some(r) = d.release.as_ref().filter(|r| r.rollout.is_some()) {
                     labels(out, "frontend_gray_rollout_step", a, d);
                     push(out, "} ");
-                    push_num(out, r.state.step.into());
+                    push_num(out, u64::from(r.state.step) + 1);
                     out.push(b'\n');
                 }
             }
@@ -322,7 +322,7 @@ mod tests {
         let (ro, g) = json(&r);
         assert_eq!(
             ro,
-            serde_json::json!({"state": "rollout", "step": 1, "steps": [1, 5, 25], "weight": 5,
+            serde_json::json!({"state": "rollout", "step": 2, "steps": [1, 5, 25], "weight": 5,
                 "interval": 600, "stepStarted": 1000, "nextStep": 1600})
         );
         assert_eq!(

@@ -3,7 +3,8 @@
 //!
 //! `{"apps": {"APP": {"pin": "v2", "deployments": {"beta": {"version": "v2", "weight": 25,
 //! "enabled": false}}}}}` — a deployment's overrides hold only for the version written beside
-//! them.
+//! them. A deployment with a rollout or a guard also has `"release": [words…]`, its state
+//! as the zone holds it (opaque; checked like the zone's own words when read back).
 
 use std::collections::BTreeMap;
 
@@ -32,6 +33,9 @@ pub struct DeploymentState {
     pub weight: Option<u8>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// The rollout / guard state (SPEC §11), as the words the zone holds: opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Vec<u64>>,
 }
 
 impl StateFile {

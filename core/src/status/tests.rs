@@ -446,6 +446,7 @@ fn state_file_round_trip_and_refusals() {
                     version: "v2".into(),
                     weight: Some(25),
                     enabled: None,
+                    release: Some(vec![1, 2, 3]),
                 },
             )]
             .into(),
