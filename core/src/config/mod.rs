@@ -130,3 +130,5 @@ impl fmt::Display for GrayConfig {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_release;

@@ -38,6 +38,34 @@ pub struct RawConfig {
     pub injection: Option<RawInjection>,
     pub jwt: Option<RawJwt>,
     pub preview: Option<RawPreview>,
+    pub monitor: Option<RawMonitor>,
+}
+
+/// Top-level `monitor:` (SPEC §11).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawMonitor {
+    pub beacon: Option<Text>,
+}
+
+/// A gray deployment's `rollout:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawRollout {
+    pub steps: Option<Vec<i64>>,
+    /// `90s`, `10m`, `1h` or seconds.
+    pub interval: Option<serde_yaml_ng::Value>,
+}
+
+/// A gray deployment's `guard:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawGuard {
+    pub window: Option<serde_yaml_ng::Value>,
+    pub min_entries: Option<i64>,
+    pub max_error_rate: Option<f64>,
+    pub max_error_rate_over_base: Option<f64>,
+    pub errors: Option<Vec<Text>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +100,8 @@ pub struct RawDeployment {
     pub backend_version: Option<Text>,
     pub weight: Option<i64>,
     pub version_predicates: Option<Predicates>,
+    pub rollout: Option<RawRollout>,
+    pub guard: Option<RawGuard>,
 }
 
 #[derive(Debug, Default, Deserialize)]

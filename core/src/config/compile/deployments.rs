@@ -15,6 +15,8 @@ pub(super) struct Deployments {
     pub grays: Vec<Deployment>,
     pub disabled: Vec<Deployment>,
     pub any_backend: bool,
+    /// Some enabled gray deployment has a `rollout` (percentage mode, SPEC §11).
+    pub any_rollout: bool,
 }
 
 pub(super) fn compile(
@@ -40,6 +42,7 @@ pub(super) fn compile(
     let mut disabled = Vec::new();
     let mut weight_sum: i64 = 0;
     let mut any_backend = base.backend_version.is_some();
+    let (mut any_rollout, mut last_sum) = (false, 0i64);
     for (i, d) in raw.gray_deployments.iter().flatten().enumerate() {
         let field = format!("grayDeployments[{i}]");
         let weight = d.weight.unwrap_or(0);
@@ -57,8 +60,33 @@ pub(super) fn compile(
             disabled.push(dep);
             continue;
         }
+        // a rollout sets the weight: its first step now, its last one at the end
+        let weight = match &dep.rollout {
+            Some(p) => {
+                if d.weight.is_some() {
+                    warnings.push(format!(
+                        "{field}.weight: ignored: the rollout's steps set the weight"
+                    ));
+                }
+                any_rollout = true;
+                last_sum += i64::from(p.weight_at(u32::MAX));
+                if last_sum > 100 {
+                    return Err(value_err(
+                        format!("{field}.rollout.steps"),
+                        format!(
+                            "the last steps and weights of enabled gray deployments sum to {last_sum}, over 100"
+                        ),
+                    ));
+                }
+                i64::from(p.weight_at(0))
+            }
+            None => {
+                last_sum += weight;
+                weight
+            }
+        };
         dep.rule = rules.iter().position(|r| r.name == dep.name);
-        if dep.rule.is_none() && weight == 0 {
+        if dep.rule.is_none() && weight == 0 && dep.rollout.is_none() {
             warnings.push(format!(
                 "{field}: no rule named \"{}\": the deployment never matches in rule mode",
                 dep.name
@@ -81,6 +109,7 @@ pub(super) fn compile(
         grays,
         disabled,
         any_backend,
+        any_rollout,
     })
 }
 
@@ -143,9 +172,10 @@ fn deployment(
     if let Some(b) = &backend_version {
         check_version(&format!("{field}.backendVersion"), b)?;
     }
+    let (rollout, guard) = super::release::plans(field, d, field == "baseDeployment")?;
     Ok(Deployment {
-        rollout: None,
-        guard: None,
+        rollout,
+        guard,
         rollback_reason: format!("rollback:{name}"),
         version_cookie: attrs.format(VERSION_TAG, &version),
         backend_cookie: backend_version

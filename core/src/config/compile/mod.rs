@@ -4,6 +4,7 @@
 
 mod deployments;
 mod injection;
+mod release;
 mod rewrite;
 mod rules;
 
@@ -147,8 +148,13 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
         mut grays,
         disabled,
         any_backend,
+        any_rollout,
     } = deployments::compile(&raw, &rules, &attrs, &backend_gray_tag, &mut warnings)?;
-    let percentage = grays.iter().any(|d| d.bucket.1 > d.bucket.0);
+    let percentage = any_rollout || grays.iter().any(|d| d.bucket.1 > d.bucket.0);
+    let released = grays
+        .iter()
+        .any(|d| d.rollout.is_some() || d.guard.is_some());
+    let monitor = release::monitor(&raw.monitor)?;
     let rewrite = rewrite::compile(raw.rewrite.unwrap_or_default())?;
     let injection = injection::compile(raw.injection.unwrap_or_default(), &rules)?;
     let mut base = base;
@@ -194,9 +200,8 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
         use_manifest_as_entry: raw.use_manifest_as_entry.unwrap_or(false),
         injection,
         warnings,
-        // TODO(config): parse `monitor:`, `rollout:`, `guard:` (SPEC §11)
-        monitor: None,
-        released: false,
+        monitor,
+        released,
     })
 }
 
