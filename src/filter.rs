@@ -131,8 +131,7 @@ fn entry_response(
     let mut script = allocator_api2::vec::Vec::new_in(unsafe { Pool::from_ngx_pool(r.pool) });
     if cfg.monitor.is_some() {
         if let Some(mcf) = Module::main_conf(r) {
-            // crate::beacon::reporter(mcf, cfg, d.deployment, &mut script);
-            let _ = mcf;
+            crate::beacon::reporter(mcf, cfg, d.deployment, &mut script);
         }
     }
     global_config_script_with(

@@ -46,7 +46,7 @@ macro_rules! debug_http {
 #[allow(unused_imports)]
 pub(crate) use debug_http;
 
-// mod beacon;
+mod beacon;
 mod body;
 mod condvars;
 mod conf;
@@ -145,7 +145,7 @@ static mut COMMANDS: [ngx_command_t; 6] = [
     ngx_command_t {
         name: ngx_string!("frontend_gray_beacon"),
         type_: (NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS) as ngx_uint_t,
-        set: None,
+        set: Some(beacon::set_beacon),
         conf: NGX_HTTP_LOC_CONF_OFFSET,
         offset: 0,
         post: core::ptr::null_mut(),

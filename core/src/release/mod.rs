@@ -32,6 +32,7 @@
 //! the app, and [`ReplaySlots::accept`] accepts its `(nonce, seq)`.
 pub mod duration;
 pub mod guard;
+pub mod reporter;
 pub mod rollout;
 pub mod shared;
 pub mod token;
