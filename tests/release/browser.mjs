@@ -1,11 +1,13 @@
 // Unattended release in a real browser (Debian's headless Chromium, playwright-core): pages
 // are loaded as a user would, the status JSON is polled until the guard or the rollout moves.
-//   node browser.mjs jserror|asset404|walk http://127.0.0.1:PORT PLAYWRIGHT_PACKAGE_JSON
+//   node browser.mjs jserror|asset404|walk|dashboard http://127.0.0.1:PORT PLAYWRIGHT_PACKAGE_JSON
 // (tests/browser/package.json: playwright-core is installed there)
 import { createRequire } from 'module';
 
 const [scenario, base, pkg] = process.argv.slice(2);
 const { chromium } = createRequire(pkg)('playwright-core');
+// before the browser starts (that takes a while): the rollout's first step
+const initial = await (await fetch(`${base}/gray/status?format=json`)).json();
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -60,7 +62,8 @@ try {
     }
     summary = `${scenario}: rolled back after ${views + 1} page views (${d.guard.rollback.reason}); next load on v1`;
   } else if (scenario === 'walk') {
-    const seen = [];
+    const b0 = initial.apps.app.deployments.beta;
+    const seen = [`${b0.state}:${b0.rollout.step}:${b0.weight}`];
     let views = 0;
     const d = await until('promoted', 40, async () => {
       const ctx = await browser.newContext(); // a new user each time
@@ -84,6 +87,24 @@ try {
     const v = await load(page);
     if (v.h1 !== 'v2' || v.title !== 'v2 ok') throw new Error(`after promotion a new user got ${JSON.stringify(v)}`);
     summary = `walk: ${seen.join(' -> ')} over ${views} page views; a new user then gets v2`;
+  } else if (scenario === 'dashboard') {
+    // the dashboard's buttons pause, resume and reset the rollout
+    const page = await browser.newPage();
+    await page.goto(base + '/gray/status?format=html', { waitUntil: 'load' });
+    const steps = [];
+    for (const [label, want] of [['pause', 'paused'], ['resume', 'rollout'], ['reset', 'rollout']]) {
+      const gen = Number(await page.getAttribute('body', 'data-generation'));
+      await page.click(`button[data-cmd="${label}"][data-for="beta"]`);
+      await until(`${label} -> ${want}`, 10, async () => {
+        const g = Number(await page.getAttribute('body', 'data-generation'));
+        const b = await beta();
+        return g > gen && b.state === want;
+      });
+      steps.push(`${label}: ${want}`);
+    }
+    const shown = await page.textContent('tr[data-deployment="beta"]');
+    if (!shown.includes('step 1/2')) throw new Error(`the row shows ${shown}`);
+    summary = `dashboard: ${steps.join(', ')}; the row shows the step`;
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }
