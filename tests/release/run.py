@@ -12,7 +12,8 @@ polling the status JSON, never by fixed sleeps. Intervals and windows are second
   restart     frontend_gray_state keeps a rollout's step and a rollback over a restart
   beacon      tokens from entry pages count once per (page view, seq); forged, replayed,
               out-of-range, other-location and non-POST reports count nothing; 204 always;
-              an oversized body is not read
+              an oversized body is not read; tokens survive a reload, those of a version the
+              YAML no longer has count nothing
   flood       wrk sends forged reports for DURATION seconds: no counter moves, the workers'
               memory does not grow
   jsguard     rules mode: a guard on jsError alone trips from beacon reports; the rule then
@@ -470,6 +471,17 @@ def t_beacon(args):
         c.close()
         assert raw.startswith(b"HTTP/1.1 204") and b"Connection: close" in raw, raw
         assert js_errors(ng, "beta") == 3  # n=4 was new
+        # a reload keeps the key: the page's token still counts; a version the YAML no longer
+        # has counts nothing
+        ng.reload()
+        assert report(ng, tok, 5)[0] == 204 and js_errors(ng, "beta") == 4
+        ng.reload(MONITOR.replace("version: v2", "version: v3"))
+        _, _, b3 = ng.request("GET", "/index.html", {"Cookie": "userid=u2"})
+        assert b"<h1>v3</h1>" in b3
+        report(ng, token_of(body2), 1)
+        report(ng, token_of(b3), 1)
+        d = ng.dep("beta")
+        assert d["version"] == "v3" and d["jsErrors"] == 1, d
         check_log(ng)
         return "genuine reports counted once per (page view, seq); forged, replayed, seq 6/0, GET ignored"
     finally:
