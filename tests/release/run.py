@@ -6,8 +6,8 @@ polling the status JSON, never by fixed sleeps. Intervals and windows are second
               `promoted`; each transition is logged exactly once; then everyone is on gray
   rollback    worker_processes 4: a gray version answering 5xx trips its guard: `rolledBack`
               with reason and figures, one [warn] line, its bucket range goes to base with
-              `rollback:beta` (the same users), sticky assets stay; it lasts across a reload;
-              a reset clears it; a new version starts afresh
+              `rollback:beta` (the same users), sticky assets stay; it lasts across a reload
+              and a restart; a reset clears it; a new version starts afresh
   control     PATCH pause / resume / reset; a reload keeps a paused step, new steps restart
   restart     frontend_gray_state keeps a rollout's step and a rollback over a restart
   beacon      tokens from entry pages count once per (page view, seq); forged, replayed,
@@ -277,7 +277,8 @@ grayDeployments:
 
 
 def t_rollback(args):
-    ng = Nginx(args.nginx, args.module, rollback_yaml(), workers_n=4).start()
+    ng = Nginx(args.nginx, args.module, rollback_yaml(), workers_n=4,
+               extra_http="frontend_gray_state state/gray.json;").start()
     tr = None
     try:
         gray_uids = []
@@ -317,6 +318,11 @@ def t_rollback(args):
         uid = next(u for u, was in gray_uids if was)
         s, h, b = ng.request("GET", "/", {"Cookie": f"x-higress-uid={uid}"})
         assert b == b"v1\n", b
+        # and a restart (frontend_gray_state)
+        ng.stop()
+        ng.start()
+        d = ng.dep()
+        assert d["state"] == "rolledBack" and d["guard"]["rollback"]["reason"] == rb["reason"], d
         # a reset clears it and empties the window
         s, r = ng.patch({"deployments": {"beta": {"reset": True}}})
         assert s == 200 and r["deployments"]["beta"]["state"] == "active", r
