@@ -15,6 +15,7 @@
 //! `{version}` is replaced by a byte search on the input stream, before tokenizing; a
 //! placeholder split across two chunks is held back (at most 8 bytes) until the next one.
 
+pub mod render_cache;
 mod scan;
 
 pub use scan::{Event, Piece, Scanner};
