@@ -92,6 +92,25 @@ fn defaults_and_percentage_mode() {
 }
 
 #[test]
+fn buckets_use_first_steps() {
+    // two rollouts and a plain weight: first steps 5 and 10, then 20; last steps 30 + 50 + 20
+    let c = GrayConfig::from_yaml(
+        "baseDeployment: {version: v1}\ngrayDeployments:\n\
+         - {name: a, version: v2, enabled: true, rollout: {steps: [5, 30], interval: 1}}\n\
+         - {name: b, version: v3, enabled: true, weight: 90, rollout: {steps: [10, 50], interval: 1}}\n\
+         - {name: c, version: v4, enabled: true, weight: 20}\n\
+         - {name: d, version: v5, weight: 100, rollout: {steps: [100], interval: 1}}\n",
+    )
+    .unwrap();
+    let b: Vec<_> = c.grays.iter().map(|d| d.bucket).collect();
+    assert_eq!(b, [(0, 5), (5, 15), (15, 35)]);
+    // the disabled one counts in no sum
+    assert_eq!(c.disabled[0].rollout.as_ref().unwrap().steps, [100]);
+    // released (by a and b), in percentage mode
+    assert!(c.released && c.percentage);
+}
+
+#[test]
 fn unknown_sub_fields_warn() {
     let c = GrayConfig::from_yaml(&yaml(
         "rollout: {steps: [5], interval: 1, speed: 2}, guard: {window: 5, maxErrorRate: 0.1, colour: red}",
@@ -143,11 +162,26 @@ fn errors_name_the_field() {
         (yaml("guard: {window: 2d, maxErrorRate: 1}"), "grayDeployments[0].guard.window: invalid duration"),
         (yaml("guard: {window: 25h, maxErrorRate: 1}"), "grayDeployments[0].guard.window: window must be between 1s and 24h"),
         (yaml("guard: {window: 5, maxErrorRate: 1, minEntries: -3}"), "grayDeployments[0].guard.minEntries: -3 is below 0"),
-        (yaml("guard: {window: 5, maxErrorRate: 1, errors: [5xx, 404]}"), "grayDeployments[0].guard.errors: unknown error kind \"404\""),
-        (yaml("guard: {window: 5, maxErrorRate: 1, errors: []}"), "grayDeployments[0].guard.errors: errors: name at least one"),
+        (yaml("guard: {window: 5, maxErrorRate: 1, errors: [5xx, 404]}"), "grayDeployments[0].guard.errors: unknown error kind \"404\": 5xx, asset404 or jsError"),
+        (yaml("guard: {window: 5, maxErrorRate: 1, errors: []}"), "grayDeployments[0].guard.errors: name at least one of 5xx, asset404, jsError"),
         (
             "baseDeployment: {version: v1}\ngrayDeployments:\n- {name: a, version: v2, enabled: true, weight: 40}\n- {name: b, version: v3, enabled: true, rollout: {steps: [10, 70], interval: 1}}\n".into(),
             "grayDeployments[1].rollout.steps: the last steps and weights of enabled gray deployments sum to 110, over 100",
+        ),
+        // a plain weight after the rollout: the rollout is named
+        (
+            "baseDeployment: {version: v1}\ngrayDeployments:\n- {name: a, version: v2, enabled: true, rollout: {steps: [10, 70], interval: 1}}\n- {name: b, version: v3, enabled: true, weight: 40}\n".into(),
+            "grayDeployments[0].rollout.steps: the last steps and weights of enabled gray deployments sum to 110, over 100",
+        ),
+        // first steps over 100 (so the last ones too)
+        (
+            "baseDeployment: {version: v1}\ngrayDeployments:\n- {name: a, version: v2, enabled: true, weight: 50}\n- {name: b, version: v3, enabled: true, weight: 5, rollout: {steps: [60], interval: 1}}\n".into(),
+            "grayDeployments[1].rollout.steps: the last steps and weights of enabled gray deployments sum to 110, over 100",
+        ),
+        // without a rollout, the plain weight check as before
+        (
+            "baseDeployment: {version: v1}\ngrayDeployments:\n- {name: a, version: v2, enabled: true, weight: 60}\n- {name: b, version: v3, enabled: true, weight: 50}\n".into(),
+            "grayDeployments[1].weight: weights of enabled gray deployments sum to 110, over 100",
         ),
         ("monitor: {}\nbaseDeployment: {version: v1}\n".into(), "monitor.beacon: is required"),
         ("monitor: {beacon: gray/beacon}\nbaseDeployment: {version: v1}\n".into(), "monitor.beacon: \"gray/beacon\" must be an absolute path"),

@@ -42,7 +42,9 @@ pub(super) fn compile(
     let mut disabled = Vec::new();
     let mut weight_sum: i64 = 0;
     let mut any_backend = base.backend_version.is_some();
-    let (mut any_rollout, mut last_sum) = (false, 0i64);
+    // the sum of the weights once every rollout has reached its last step, and the
+    // rollout named when it goes over 100
+    let (mut last_sum, mut last_rollout) = (0i64, None::<String>);
     for (i, d) in raw.gray_deployments.iter().flatten().enumerate() {
         let field = format!("grayDeployments[{i}]");
         let weight = d.weight.unwrap_or(0);
@@ -68,16 +70,8 @@ pub(super) fn compile(
                         "{field}.weight: ignored: the rollout's steps set the weight"
                     ));
                 }
-                any_rollout = true;
+                last_rollout = Some(format!("{field}.rollout.steps"));
                 last_sum += i64::from(p.weight_at(u32::MAX));
-                if last_sum > 100 {
-                    return Err(value_err(
-                        format!("{field}.rollout.steps"),
-                        format!(
-                            "the last steps and weights of enabled gray deployments sum to {last_sum}, over 100"
-                        ),
-                    ));
-                }
                 i64::from(p.weight_at(0))
             }
             None => {
@@ -85,6 +79,14 @@ pub(super) fn compile(
                 weight
             }
         };
+        if let (true, Some(f)) = (last_sum > 100, &last_rollout) {
+            return Err(value_err(
+                f.clone(),
+                format!(
+                    "the last steps and weights of enabled gray deployments sum to {last_sum}, over 100"
+                ),
+            ));
+        }
         dep.rule = rules.iter().position(|r| r.name == dep.name);
         if dep.rule.is_none() && weight == 0 && dep.rollout.is_none() {
             warnings.push(format!(
@@ -95,6 +97,7 @@ pub(super) fn compile(
         let lo = weight_sum;
         weight_sum += weight;
         if weight_sum > 100 {
+            // (a rollout's first step is at most its last: the check above comes first)
             return Err(value_err(
                 format!("{field}.weight"),
                 format!("weights of enabled gray deployments sum to {weight_sum}, over 100"),
@@ -109,7 +112,7 @@ pub(super) fn compile(
         grays,
         disabled,
         any_backend,
-        any_rollout,
+        any_rollout: last_rollout.is_some(),
     })
 }
 

@@ -9,12 +9,12 @@ use crate::release::{duration_from_yaml, ErrorKinds, GuardPlan, RolloutPlan};
 /// `minEntries` when not given: a rate over fewer views says little.
 pub const DEFAULT_MIN_ENTRIES: u64 = 10;
 
-/// A validation message of `crate::release` at `field` (its own `rollout: ` / `guard: `
-/// prefix dropped: the field path says it).
+/// A validation message of `crate::release` at `field` (its own `rollout: ` / `guard: ` /
+/// `errors: ` prefix dropped: the field path says it).
 fn err(field: &str, msg: String) -> ConfigError {
-    let m = msg
-        .strip_prefix("rollout: ")
-        .or_else(|| msg.strip_prefix("guard: "))
+    let m = ["rollout: ", "guard: ", "errors: "]
+        .iter()
+        .find_map(|p| msg.strip_prefix(p))
         .unwrap_or(&msg);
     value_err(field, m.to_string())
 }
