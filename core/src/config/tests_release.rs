@@ -80,6 +80,29 @@ fn defaults_and_percentage_mode() {
         "{:?}",
         c.warnings
     );
+    // the first step as the weight (the SPEC's example): no warning
+    let c =
+        GrayConfig::from_yaml(&yaml("weight: 5, rollout: {steps: [5, 50], interval: 1h}")).unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    // jsError without monitor: a warning; with it, none
+    let c = GrayConfig::from_yaml(&yaml(
+        "guard: {window: 5, maxErrorRate: 0.1, errors: [jsError]}",
+    ))
+    .unwrap();
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w
+                .contains("grayDeployments[0].guard.errors: jsError needs a top-level monitor")),
+        "{:?}",
+        c.warnings
+    );
+    let with = format!(
+        "monitor: {{beacon: /b}}\n{}",
+        yaml("guard: {window: 5, maxErrorRate: 0.1, errors: [jsError]}")
+    );
+    let w = GrayConfig::from_yaml(&with).unwrap().warnings;
+    assert!(w.iter().all(|w| !w.contains("jsError")), "{w:?}");
     // nothing of it: not released
     let c = GrayConfig::from_yaml(&yaml("weight: 30")).unwrap();
     assert!(!c.released && c.monitor.is_none());

@@ -42,7 +42,7 @@ impl Steering for Back {
     }
 }
 
-fn run<'c>(c: &'c GrayConfig, path: &str, cookies: &str, s: &Back) -> (String, String) {
+fn run(c: &GrayConfig, path: &str, cookies: &str, s: &Back) -> (String, String) {
     let mut scratch = Vec::new();
     let d = decide_steered(c, path.as_bytes(), &Req(cookies.into()), &mut scratch, s).unwrap();
     (d.version.to_string(), d.reason.as_str(c).to_string())

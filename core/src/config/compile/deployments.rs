@@ -65,7 +65,8 @@ pub(super) fn compile(
         // a rollout sets the weight: its first step now, its last one at the end
         let weight = match &dep.rollout {
             Some(p) => {
-                if d.weight.is_some() {
+                // (the SPEC's own example gives `weight` as the first step: no warning then)
+                if d.weight.is_some_and(|w| w != i64::from(p.weight_at(0))) {
                     warnings.push(format!(
                         "{field}.weight: ignored: the rollout's steps set the weight"
                     ));

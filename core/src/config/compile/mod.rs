@@ -155,6 +155,17 @@ pub(super) fn compile(raw: RawConfig, dir: &Path) -> Result<GrayConfig, ConfigEr
         .iter()
         .any(|d| d.rollout.is_some() || d.guard.is_some());
     let monitor = release::monitor(&raw.monitor)?;
+    if monitor.is_none() {
+        for (i, d) in raw.gray_deployments.iter().flatten().enumerate() {
+            let names = d.guard.as_ref().and_then(|g| g.errors.as_ref());
+            if names.is_some_and(|n| n.iter().any(|t| t.0 == "jsError")) {
+                warnings.push(format!(
+                    "grayDeployments[{i}].guard.errors: jsError needs a top-level \
+monitor: {{beacon: PATH}}: without it no page reports JS errors"
+                ));
+            }
+        }
+    }
     let rewrite = rewrite::compile(raw.rewrite.unwrap_or_default())?;
     let injection = injection::compile(raw.injection.unwrap_or_default(), &rules)?;
     let mut base = base;

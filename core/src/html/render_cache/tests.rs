@@ -43,7 +43,11 @@ fn assembled(r: &Rendered, head_first: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_cached_page_is_the_streamed_page() {
-    let heads: [&'static [u8]; 3] = [b"<script>var GC={u:1}</script>", b"", b"<script>r()</script>"];
+    let heads: [&'static [u8]; 3] = [
+        b"<script>var GC={u:1}</script>",
+        b"",
+        b"<script>r()</script>",
+    ];
     // and every page with some noise around, so that the places move
     let mut pages: Vec<String> = PAGES.iter().map(|p| p.to_string()).collect();
     for p in PAGES {
@@ -61,7 +65,11 @@ fn a_cached_page_is_the_streamed_page() {
                 String::from_utf8_lossy(h)
             );
             for chunk in [1, 3, 7] {
-                assert_eq!(assembled(&r, h), streamed(p.as_bytes(), chunk, inj(h)), "{p:?} {chunk}");
+                assert_eq!(
+                    assembled(&r, h),
+                    streamed(p.as_bytes(), chunk, inj(h)),
+                    "{p:?} {chunk}"
+                );
             }
         }
     }
