@@ -14,7 +14,7 @@
 
 use core::ptr;
 
-use frontend_gray_core::html::EntryRewriter;
+use frontend_gray_core::html::{EntryRewriter, Injections};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_buf_t, ngx_chain_get_free_buf, ngx_chain_t, ngx_http_output_body_filter_pt,
@@ -70,6 +70,20 @@ pub struct BodyState {
     busy: *mut ngx_chain_t,
     /// The last buffer went out: pass anything after it through.
     done: bool,
+    /// Set for a page that may come whole from a file (`render_cache.rs`): what the cache
+    /// needs to render it, and the page sent, held until the request ends.
+    file: Option<FilePage>,
+}
+
+/// The render cache's side of a page (`render_cache.rs`).
+pub struct FilePage {
+    version: &'static str,
+    inj: Injections<'static>,
+    config: usize,
+    started: bool,
+    page: Option<std::rc::Rc<frontend_gray_core::html::render_cache::Rendered>>,
+    /// The page was in the cache.
+    hit: bool,
 }
 
 impl BodyState {
@@ -86,6 +100,28 @@ impl BodyState {
             free_bare: ptr::null_mut(),
             busy: ptr::null_mut(),
             done: false,
+            file: None,
+        }
+    }
+
+    /// The page may arrive as one file buffer: then it comes from the render cache.
+    pub fn expect_file(&mut self, version: &'static str, inj: Injections<'static>, config: usize) {
+        self.file = Some(FilePage {
+            version,
+            inj,
+            config,
+            started: false,
+            page: None,
+            hit: false,
+        });
+    }
+
+    /// `$gray_render_cache`: `HIT`, `MISS` (rendered and sent by the cache), or empty.
+    pub fn cache_status(&self) -> &'static str {
+        match &self.file {
+            Some(f) if f.page.is_some() && f.hit => "HIT",
+            Some(f) if f.page.is_some() => "MISS",
+            _ => "",
         }
     }
 
@@ -208,6 +244,21 @@ impl Out {
             (*b).set_memory(1);
             // as the producer's own buffers: send promptly, the producer wants them back
             (*b).set_recycled(1);
+        }
+        Some(())
+    }
+
+    /// Hands on `data`, memory that outlives the request's buffers, by reference.
+    fn refer(&mut self, free_bare: &mut *mut ngx_chain_t, data: &[u8]) -> Option<()> {
+        if data.is_empty() {
+            return Some(());
+        }
+        let b = self.bare(free_bare)?;
+        // SAFETY: a zeroed buffer of ours; data lives until the request ends
+        unsafe {
+            (*b).pos = data.as_ptr() as *mut u8;
+            (*b).last = (*b).pos.add(data.len());
+            (*b).set_memory(1);
         }
         Some(())
     }
@@ -371,6 +422,11 @@ extern "C" fn body_filter(r: *mut ngx_http_request_t, input: *mut ngx_chain_t) -
 }
 
 fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_t) -> ngx_int_t {
+    if st.file.as_ref().is_some_and(|f| !f.started) && !input.is_null() {
+        if let Some(rc) = from_cache(r, st, input) {
+            return rc;
+        }
+    }
     // SAFETY: live request
     let (pool, log) = unsafe { ((*r).pool, (*(*r).connection).log) };
     let mut out = Out::new(pool);
@@ -378,11 +434,26 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
     let mut flush = false;
     let mut ok = true; // no allocation failed
     let rewrite = matches!(st.mode, Mode::Rewrite);
+    if let Some(f) = st.file.as_mut() {
+        f.started = true;
+    }
     let mut cl = input;
     while !cl.is_null() {
         // SAFETY: nginx chains hold valid buffers; memory buffers span pos..last
         unsafe {
             let b = (*cl).buf;
+            if (*b).in_file() != 0 && (*b).memory() == 0 && rewrite && st.file.is_some() {
+                // a file piece let through for the render cache that it could not take:
+                // read here (its size was checked against the cache's bound)
+                if !read_file_buf(pool, b) {
+                    ngx_log_error!(
+                        NGX_LOG_ERR,
+                        log,
+                        "frontend_gray: cannot read the entry page's file"
+                    );
+                    return Status::NGX_ERROR.into();
+                }
+            }
             if (*b).temporary() != 0 || (*b).memory() != 0 || (*b).mmap() != 0 {
                 let len = (*b).last.offset_from((*b).pos) as usize;
                 if len > 0 && rewrite {
@@ -459,4 +530,84 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
         return unsafe { ngx_http_send_special(r, NGX_HTTP_LAST as _) };
     }
     rc
+}
+
+/// Reads the bytes of file buffer `b` into request memory, making it a memory buffer.
+///
+/// # Safety
+/// `b` is a live file buffer of this request.
+unsafe fn read_file_buf(pool: *mut ngx::ffi::ngx_pool_t, b: *mut ngx_buf_t) -> bool {
+    unsafe {
+        let len = ((*b).file_last - (*b).file_pos).max(0) as usize;
+        if len == 0 {
+            return true;
+        }
+        let mem = ngx_palloc(pool, len) as *mut u8;
+        if mem.is_null() || (*b).file.is_null() {
+            return false;
+        }
+        let n = ngx::ffi::ngx_read_file((*b).file, mem, len, (*b).file_pos);
+        if n != len as isize {
+            return false;
+        }
+        (*b).start = mem;
+        (*b).pos = mem;
+        (*b).last = mem.add(len);
+        (*b).end = (*b).last;
+        (*b).set_temporary(1);
+        (*b).file_pos = (*b).file_last;
+        true
+    }
+}
+
+/// A page that came as one buffer of a whole file: sent from the render cache (rendered
+/// and kept on a miss), with this request's `head_first` in its place. `None`: not such a
+/// page, or its file could not be read; the streaming path takes it.
+fn from_cache(
+    r: *mut ngx_http_request_t,
+    st: &mut BodyState,
+    input: *mut ngx_chain_t,
+) -> Option<ngx_int_t> {
+    // SAFETY: live request and chain
+    let b = unsafe {
+        let b = (*input).buf;
+        if !(*input).next.is_null() || (*b).last_buf() == 0 {
+            return None;
+        }
+        b
+    };
+    // SAFETY: a live buffer
+    let (fd, fs) = unsafe { crate::render_cache::file_identity(b) }?;
+    // SAFETY: live request
+    let mcf = <crate::Module as ngx::http::HttpModuleMainConf>::main_conf(unsafe { &*r })?;
+    let f = st.file.as_mut()?;
+    let (page, hit) = crate::render_cache::page(mcf, fd, fs, f.version, &f.inj, f.config)?;
+    f.started = true;
+    f.hit = hit;
+    // SAFETY: live buffer: consumed without being read
+    unsafe { (*b).file_pos = (*b).file_last };
+    // SAFETY: live request
+    let pool = unsafe { (*r).pool };
+    let mut out = Out::new(pool);
+    let (before, after) = page.parts();
+    let head_first = f.inj.head_first;
+    let has_split = page.split.is_some();
+    f.page = Some(page.clone());
+    let (_, _, bufs) = st.split();
+    let mut ok = out.refer(bufs.free_bare, before).is_some();
+    if has_split {
+        ok &= out.refer(bufs.free_bare, head_first).is_some();
+    }
+    ok &= out.refer(bufs.free_bare, after).is_some();
+    let mut bufs = st.split().2;
+    ok &= out.special(&mut bufs, true).is_some();
+    if !ok {
+        return Some(Status::NGX_ERROR.into());
+    }
+    st.done = true;
+    let chain = out.head;
+    let rc = next(r, chain);
+    // SAFETY: our chain links, from the request pool
+    unsafe { release_sent(st, chain) };
+    Some(rc)
 }

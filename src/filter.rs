@@ -148,11 +148,24 @@ fn entry_response(
         body_first: &d.deployment.inject.body_first,
         body_last: &d.deployment.inject.body_last,
     };
-    *c.body() = Some(BodyState::new(mode, EntryRewriter::new(d.version, inj)));
+    // a file nginx serves whole by sendfile may come from the render cache: let its buffer
+    // through as it is (render_cache.rs); anything else must come in memory buffers
+    let from_file = matches!(mode, Mode::Rewrite)
+        && r.upstream.is_null()
+        // SAFETY: a request always has its connection
+        && unsafe { (*r.connection).sendfile() } != 0
+        && Module::main_conf(r)
+            .is_some_and(|m| crate::render_cache::cacheable(m, r.headers_out.content_length_n));
+    let mut st = BodyState::new(mode, EntryRewriter::new(d.version, inj.clone()));
+    if from_file {
+        st.expect_file(d.version, inj, cfg as *const GrayConfig as usize);
+    }
+    *c.body() = Some(st);
     clear_length(r);
     clear_validators(r);
-    // the body must come in memory buffers, not as file pieces for sendfile
-    r.set_filter_need_in_memory(1);
+    if !from_file {
+        r.set_filter_need_in_memory(1);
+    }
     Some(())
 }
 

@@ -5,6 +5,7 @@
 //! - `handler.rs`    — the preaccess-phase handler: decides the version, rewrites the URI;
 //! - `filter.rs`     — the header filter of entry responses (cookies, Cache-Control, 404s);
 //! - `body.rs`       — the body filter: streams entry pages through the HTML rewriter;
+//! - `render_cache.rs` — `frontend_gray_render_cache`: rewritten pages of files, per worker;
 //! - `variables.rs`  — `$gray_version`, `$gray_backend_version`, `$gray_deployment`,
 //!   `$gray_uid`, `$gray_host`, `$gray_reason`;
 //! - `condvars.rs`   — the nginx variables that `variable` conditions read;
@@ -59,6 +60,7 @@ mod filter;
 mod handler;
 mod headers;
 mod release;
+mod render_cache;
 mod status;
 mod variables;
 mod zone;
@@ -90,6 +92,10 @@ impl HttpModule for Module {
                 return rc.into();
             }
             filter::register();
+            // SAFETY: valid cf during postconfiguration
+            if let Some(mcf) = Module::main_conf_mut(unsafe { &*cf }) {
+                mcf.generation = render_cache::new_generation();
+            }
             if counters::register(cf) != Status::NGX_OK || !zone::add_zone(cf) {
                 return Status::NGX_ERROR.into();
             }
@@ -108,7 +114,7 @@ unsafe impl HttpModuleMainConf for Module {
     type MainConf = zone::MainConf;
 }
 
-static mut COMMANDS: [ngx_command_t; 6] = [
+static mut COMMANDS: [ngx_command_t; 7] = [
     ngx_command_t {
         name: ngx_string!("frontend_gray"),
         type_: (NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1)
@@ -139,6 +145,14 @@ static mut COMMANDS: [ngx_command_t; 6] = [
         type_: (NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS | NGX_CONF_TAKE1) as ngx_uint_t,
         set: Some(status::set_status),
         conf: NGX_HTTP_LOC_CONF_OFFSET,
+        offset: 0,
+        post: core::ptr::null_mut(),
+    },
+    ngx_command_t {
+        name: ngx_string!("frontend_gray_render_cache"),
+        type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
+        set: Some(render_cache::set_render_cache),
+        conf: NGX_HTTP_MAIN_CONF_OFFSET,
         offset: 0,
         post: core::ptr::null_mut(),
     },

@@ -8,6 +8,7 @@
 //! | `$gray_uid`             | the bucketing uid (empty where not used)                    |
 //! | `$gray_host`            | `rewrite.host` where the module acted, else `$host`         |
 //! | `$gray_reason`          | why: `preview`, `pin`, `sticky`, `weight`, `rule:<name>`, `rollback:<name>`, `base` |
+//! | `$gray_render_cache`    | `HIT` / `MISS` for an entry page sent by the render cache, else empty (known once the body went out: for `log_format`) |
 
 use ngx::core::Status;
 use ngx::ffi::{
@@ -29,15 +30,17 @@ enum Var {
     Uid,
     Host,
     Reason,
+    RenderCache,
 }
 
-const VARS: [(ngx_str_t, Var); 6] = [
+const VARS: [(ngx_str_t, Var); 7] = [
     (ngx_string!("gray_version"), Var::Version),
     (ngx_string!("gray_backend_version"), Var::BackendVersion),
     (ngx_string!("gray_deployment"), Var::Deployment),
     (ngx_string!("gray_uid"), Var::Uid),
     (ngx_string!("gray_host"), Var::Host),
     (ngx_string!("gray_reason"), Var::Reason),
+    (ngx_string!("gray_render_cache"), Var::RenderCache),
 ];
 
 pub fn register(cf: *mut ngx_conf_t) -> Status {
@@ -92,6 +95,10 @@ extern "C" fn get_variable(
             Some(Var::Reason) => match (d, c) {
                 (Some(d), Some(c)) => d.reason.as_str(c.cfg).as_bytes(),
                 _ => &[],
+            },
+            Some(Var::RenderCache) => match c.and_then(|c| c.body().as_ref()) {
+                Some(st) => st.cache_status().as_bytes(),
+                None => &[],
             },
             None => &[],
         };

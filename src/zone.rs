@@ -313,6 +313,10 @@ pub struct MainConf {
     pub apps: Vec<App>,
     pub zone: Option<NonNull<ngx_shm_zone_t>>,
     pub root: Option<NonNull<Root>>,
+    /// `frontend_gray_render_cache SIZE | off;` (`Some(0)`: off)
+    pub render_cache: Option<usize>,
+    /// Which reading of the configuration this is (`render_cache.rs`).
+    pub generation: u64,
 }
 
 impl MainConf {

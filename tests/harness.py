@@ -131,6 +131,7 @@ REQUEST_SECTIONS = {
 RELOAD_SECTIONS = {"reload_fails": False, "during_reload": False, "reload_error_log": False}
 MUST_EVAL = {"origin_chunks", "raw_origin", "response_check"}
 WRAPPER = []  # e.g. valgrind and its options (--wrapper)
+HTTP_EXTRA = []  # http-level directives added to every block (--http-extra)
 ALWAYS_BAD = [r"panicked", r"exited on signal"]
 ERROR_LEVEL = re.compile(r"\[(error|crit|alert|emerg)\]")
 
@@ -523,6 +524,7 @@ http {{
     access_log off;
     client_body_temp_path tmp/body; proxy_temp_path tmp/proxy; fastcgi_temp_path tmp/fcgi;
     uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
+    {' '.join(HTTP_EXTRA)}
 {b.sections.get('http_config', '')}
     server {{
         listen 127.0.0.1:$TEST_NGINX_SERVER_PORT {b.sections.get('listen_options', '')};
@@ -987,12 +989,15 @@ def main():
     ap.add_argument("--label", default="")
     ap.add_argument("--filter", default="")
     ap.add_argument("--wrapper", default="", help="command prefix for nginx, e.g. valgrind options")
+    ap.add_argument("--http-extra", default="",
+                    help="http-level directives for every block, e.g. 'sendfile on;' (Debian's default)")
     ap.add_argument("--self-test", action="store_true",
                     help="run the harness's own blocks (default tests/selftest/*.t): each must fail "
                          "for its stated reason, except those titled PASS…")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     WRAPPER[:] = a.wrapper.split()
+    HTTP_EXTRA[:] = [a.http_extra] if a.http_extra else []
     files = a.files
     if a.self_test and not files:
         files = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "selftest", "*.t")))

@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Render cache tests (`frontend_gray_render_cache`): entry pages nginx serves from files with
+`sendfile on`, rewritten once per (file, version, configuration) per worker.
+
+  equal       for pages of every kind (SPA index, server-rendered, no <head>, no tags), the
+              cached answer (MISS then HIT, $gray_render_cache in the access log) is byte-equal
+              to the streamed one (sendfile off), for two users with their own global config
+  replace     a file replaced (renamed over) under load: every answer is the old page or the
+              new page whole, never a mix; the new one shows at once; so does a file rewritten
+              in place
+  fresh       a file changed in the last two seconds is served but not kept (file times are
+              coarse and inodes reused: two writes within a tick could look alike)
+  bound       a 1 MB cache and 120 pages of 200 KB: the worker's memory stays within the
+              budget (measured), the newest pages hit, the oldest were evicted
+  reload      `nginx -s reload` drops the cache (the first answer after it is a MISS)
+
+    tests/cache/run.py --nginx BIN --module SO [--only NAME,NAME]
+
+Every process started is stopped by its PID. Ends with `cache tests: N passed, M failed`.
+"""
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from nginxproc import free_port, rss_kb, wait_listening, workers  # noqa: E402
+
+PREFIXES = []
+
+YAML = """grayKey: userid
+rules:
+- {name: beta, grayKeyValue: [u2]}
+baseDeployment: {version: v1}
+grayDeployments:
+- {name: beta, version: v2, enabled: true}
+injection:
+  head: ['<meta name=release content={version}>']
+  body: {first: ['<div id=banner>{version}</div>'], last: ['<script>/* {version} */</script>']}
+  globalConfig: {enabled: true, key: GRAY, featureKey: F}
+"""
+
+
+def pages():
+    """Entry pages of every kind, by name."""
+    cards = "".join(f'<div class="card c{i}"><h3>Item {i}</h3><p>Price <b>{i}</b></p>'
+                    f'<a href="/p/{i}">more</a></div>' for i in range(3000))
+    return {
+        "spa.html": "<!doctype html><html><head><meta charset=utf-8><title>App</title>"
+                    "<link rel=stylesheet href=/a.css></head><body><div id=root></div>"
+                    + "<script>" + "var x=1;" * 4000 + "</script>"
+                    + "<script src=/app.{version}.js></script></body></html>\n",
+        "ssr.html": "<!DOCTYPE html><html lang=en><head><title>Shop</title></head><body>"
+                    + cards + '<script id=state type="application/json">{"a":"</b>"}</script>'
+                    + "</body></html>\n",
+        "nohead.html": "<title>t</title><p>no head or body tags {version}</p>\n",
+        "plain.html": "just text, no tags at all\n",
+        "empty.html": "",
+    }
+
+
+_tick = [0]
+
+
+def aged(path, age):
+    """Sets the file's times `age` seconds back, a distinct nanosecond each call, as files
+    deployed at different moments have."""
+    _tick[0] += 1
+    t = time.time_ns() - age * 10**9 + _tick[0] * 1000
+    os.utime(path, ns=(t, t))
+
+
+class Nginx:
+    def __init__(self, binary, module, cache="", workers_n=1):
+        self.binary, self.module = binary, module
+        self.prefix = tempfile.mkdtemp(prefix="fg-cache-")
+        PREFIXES.append(self.prefix)
+        self.port = free_port()
+        self.proc = None
+        for d in ("conf", "logs", "tmp"):
+            os.makedirs(os.path.join(self.prefix, d), exist_ok=True)
+        for v in ("v1", "v2"):
+            for name, text in pages().items():
+                self.write(f"html/{v}/{name}", text)
+        self.write("conf/app.yaml", YAML)
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        self.write("conf/nginx.conf", f"""load_module {module};
+{user}worker_processes {workers_n};
+daemon off;
+master_process on;
+pid logs/nginx.pid;
+error_log logs/error.log info;
+events {{ worker_connections 1024; }}
+http {{
+    log_format cache "$uri $gray_version $gray_render_cache";
+    access_log logs/access.log cache;
+    default_type text/plain;
+    types {{ text/html html; }}
+    client_body_temp_path tmp/body; proxy_temp_path tmp/proxy; fastcgi_temp_path tmp/fcgi;
+    uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
+    sendfile on;
+    tcp_nopush on;
+    {cache}
+    server {{
+        listen 127.0.0.1:{self.port};
+        location / {{ frontend_gray app.yaml; root html/$gray_version; }}
+        location /streamed/ {{
+            sendfile off;
+            frontend_gray app.yaml;
+            rewrite ^/streamed/(.*)$ /$1 break;
+            root html/$gray_version;
+        }}
+    }}
+}}
+""")
+
+    def write(self, rel, text, age=60):
+        """Writes a file as it was `age` seconds ago (the cache keeps settled files only)."""
+        p = os.path.join(self.prefix, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+        aged(p, age)
+
+    def start(self):
+        self.proc = subprocess.Popen([self.binary, "-p", self.prefix + "/", "-c", "conf/nginx.conf"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_listening(self.port, self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def get(self, path, cookie=""):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            c.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def access(self):
+        """The access log's lines so far (polled: nginx writes them after the answer)."""
+        with open(os.path.join(self.prefix, "logs/access.log")) as f:
+            return f.read().splitlines()
+
+    def statuses(self, n):
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            lines = self.access()
+            if len(lines) >= n:
+                return [ln.split(" ")[-1].replace("-", "") for ln in lines]  # "-": empty
+            time.sleep(0.02)
+        raise AssertionError(f"the access log has {len(self.access())} lines, not {n}")
+
+    def error_log(self):
+        with open(os.path.join(self.prefix, "logs/error.log"), errors="replace") as f:
+            return f.read()
+
+
+def check_log(ng):
+    bad = [ln for ln in ng.error_log().splitlines()
+           if any(k in ln for k in ("[alert]", "[crit]", "[emerg]", "[error]", "panicked", "exited on signal"))]
+    assert not bad, "error log: " + "\n".join(bad[:5])
+
+
+def t_equal(args):
+    ng = Nginx(args.nginx, args.module).start()
+    try:
+        n = 0
+        for name in pages():
+            for cookie in ("", "userid=u2", "userid=u9"):
+                streamed = ng.get(f"/streamed/{name}", cookie)
+                first = ng.get(f"/{name}", cookie)
+                again = ng.get(f"/{name}", cookie)
+                n += 3
+                assert streamed[0] == first[0] == again[0] == 200, (name, streamed[0], first[0])
+                assert first[1] == streamed[1] and again[1] == streamed[1], \
+                    f"{name} {cookie}: cached page differs:\n{first[1][:300]!r}\n{streamed[1][:300]!r}"
+            # the global config is the user's own, even from the cache
+            _, b2 = ng.get(f"/{name}", "userid=u2")
+            _, b9 = ng.get(f"/{name}", "userid=u9")
+            n += 2
+            if name != "plain.html" and name != "empty.html":
+                assert b'"beta": true' in b2 and b'"beta": false' in b9 and b"v2" in b2, (name, b2[:200])
+        st = ng.statuses(n)
+        # per page: the streamed answers (no status), one MISS per (page, version), the rest
+        # HITs; the empty page is not cached (nothing to gain)
+        cached = len(pages()) - 1
+        counts = (st.count("MISS"), st.count("HIT"), st.count(""))
+        assert counts == (2 * cached, 6 * cached, 3 * cached + 11), (counts, st)
+        check_log(ng)
+        return f"{len(pages())} kinds of page x 3 users: cached == streamed byte for byte; " \
+               f"{st.count('MISS')} misses, {st.count('HIT')} hits"
+    finally:
+        ng.stop()
+
+
+def t_replace(args):
+    ng = Nginx(args.nginx, args.module, workers_n=2).start()
+    stop = threading.Event()
+    try:
+        old = "<html><head></head><body>" + "old page " * 5000 + "</body></html>\n"
+        new = "<html><head></head><body>" + "new page " * 5000 + "</body></html>\n"  # same size
+        ng.write("html/v1/page.html", old)
+        want_old = ng.get("/streamed/page.html")[1]
+        ng.write("html/v1/page.html", new)
+        want_new = ng.get("/streamed/page.html")[1]
+        assert want_old != want_new
+        seen, bad = {"old": 0, "new": 0}, []
+
+        def load():
+            while not stop.is_set():
+                s, b = ng.get("/page.html")
+                if s == 200 and b == want_old:
+                    seen["old"] += 1
+                elif s == 200 and b == want_new:
+                    seen["new"] += 1
+                else:
+                    bad.append((s, len(b), b[:80]))
+
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for t in threads:
+            t.start()
+        path = os.path.join(ng.prefix, "html/v1/page.html")
+        swaps = 0
+        t0 = time.time()
+        while time.time() - t0 < args.duration:
+            # a deploy: the new file written beside, renamed over the old one
+            text = old if swaps % 2 == 0 else new
+            with open(path + ".tmp", "w") as f:
+                f.write(text)
+            aged(path + ".tmp", 60)
+            os.rename(path + ".tmp", path)
+            swaps += 1
+            # the next request shows the file as it is now
+            s, b = ng.get("/page.html")
+            if b != (want_old if text == old else want_new):
+                bad.append(("after swap", swaps, b[:60]))
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not bad, bad[:3]
+        assert seen["old"] > 10 and seen["new"] > 10, seen
+        hits = sum(1 for ln in ng.access() if ln.endswith(" HIT"))
+        assert hits > 100, f"only {hits} answers came from the cache"
+        # rewritten in place (same inode; an editor, rsync --inplace), without load: the
+        # next request sees it (a reader during such a write sees a torn file, as with plain
+        # nginx, so no load here)
+        for i in range(20):
+            text = old if i % 2 else new
+            with open(path, "r+") as f:
+                f.write(text)
+                f.truncate()
+            aged(path, 60)
+            s, b = ng.get("/page.html")
+            assert b == (want_old if text == old else want_new), (i, b[:60])
+        check_log(ng)
+        return f"{swaps} replacements under load: {seen['old']} old and {seen['new']} new pages " \
+               f"({hits} from the cache), none mixed; each new file seen by the next request; 20 in-place rewrites seen"
+    finally:
+        stop.set()
+        ng.stop()
+
+
+def t_fresh(args):
+    ng = Nginx(args.nginx, args.module).start()
+    try:
+        ng.write("html/v1/fresh.html", "<html><head></head><body>just deployed</body></html>", age=0)
+        for _ in range(3):
+            ng.get("/fresh.html")
+        aged(os.path.join(ng.prefix, "html/v1/fresh.html"), 60)
+        ng.get("/fresh.html")
+        ng.get("/fresh.html")
+        st = ng.statuses(5)
+        assert st == ["MISS", "MISS", "MISS", "MISS", "HIT"], st
+        check_log(ng)
+        return "a file changed in the last 2 s is served, not kept; once settled it is"
+    finally:
+        ng.stop()
+
+
+def t_bound(args):
+    ng = Nginx(args.nginx, args.module, cache="frontend_gray_render_cache 1m;")
+    body = "<html><head></head><body>" + "<p>card</p>" * 14000 + "</body></html>\n"  # ~200 KB
+    for i in range(120):
+        ng.write(f"html/v1/p{i}.html", body.replace("card", f"card {i:03d}"))
+    ng.start()
+    try:
+        pid = workers(ng.proc.pid)[0]
+        ng.get("/p0.html")  # the worker's own memory for one page
+        rss0 = rss_kb(pid)
+        for i in range(120):
+            s, b = ng.get(f"/p{i}.html")
+            assert s == 200 and f"card {i:03d}".encode() in b
+        rss1 = rss_kb(pid)
+        ng.get("/p119.html")
+        ng.get("/p0.html")
+        st = ng.statuses(123)
+        assert st[:2] == ["MISS", "HIT"] and st[2:121] == ["MISS"] * 119, st
+        assert st[-2:] == ["HIT", "MISS"], st[-2:]  # p119 kept, p0 evicted long ago
+        grown = rss1 - rss0
+        assert grown <= 1024 + 512, f"worker RSS grew {grown} KB for a 1 MB cache"
+        check_log(ng)
+        return f"120 pages of {len(body) // 1024} KB through a 1 MB cache: worker RSS +{grown} KB; " \
+               "newest hit, oldest evicted"
+    finally:
+        ng.stop()
+
+
+def t_reload(args):
+    ng = Nginx(args.nginx, args.module).start()
+    try:
+        ng.get("/spa.html")
+        ng.get("/spa.html")
+        old = set(workers(ng.proc.pid))
+        ng.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline and (set(workers(ng.proc.pid)) & old or not workers(ng.proc.pid)):
+            time.sleep(0.05)
+        ng.get("/spa.html")
+        st = ng.statuses(3)
+        assert st == ["MISS", "HIT", "MISS"], st
+        check_log(ng)
+        return "MISS, HIT, reload, MISS"
+    finally:
+        ng.stop()
+
+
+TESTS = [("equal", t_equal), ("replace", t_replace), ("fresh", t_fresh), ("bound", t_bound),
+         ("reload", t_reload)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nginx", required=True)
+    ap.add_argument("--module", required=True)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--label", default="")
+    ap.add_argument("--duration", type=int, default=int(os.environ.get("DURATION", "5")))
+    args = ap.parse_args()
+    args.nginx, args.module = os.path.abspath(args.nginx), os.path.abspath(args.module)
+    only = [x for x in args.only.split(",") if x]
+    passed = failed = 0
+    for name, fn in TESTS:
+        if only and name not in only:
+            continue
+        t0 = time.time()
+        try:
+            what = fn(args)
+            passed += 1
+            print(f"ok - {args.label}{name}: {what} ({time.time() - t0:.1f}s)", flush=True)
+        except Exception as e:  # noqa: BLE001
+            failed += 1
+            print(f"not ok - {args.label}{name}: {e!r}", flush=True)
+    if not failed:
+        for p in PREFIXES:
+            shutil.rmtree(p, ignore_errors=True)
+    print(f"cache tests: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
