@@ -81,9 +81,13 @@ pub struct FilePage {
     inj: Injections<'static>,
     config: usize,
     started: bool,
-    page: Option<std::rc::Rc<frontend_gray_core::html::render_cache::Rendered>>,
+    page: Option<std::rc::Rc<crate::render_cache::Page>>,
     /// The page was in the cache.
     hit: bool,
+    /// The length the response was sent with: the file's size.
+    length: i64,
+    /// The page went out; the rest of the file's buffers are dropped as they come.
+    draining: bool,
 }
 
 impl BodyState {
@@ -105,7 +109,13 @@ impl BodyState {
     }
 
     /// The page may arrive as one file buffer: then it comes from the render cache.
-    pub fn expect_file(&mut self, version: &'static str, inj: Injections<'static>, config: usize) {
+    pub fn expect_file(
+        &mut self,
+        version: &'static str,
+        inj: Injections<'static>,
+        config: usize,
+        length: i64,
+    ) {
         self.file = Some(FilePage {
             version,
             inj,
@@ -113,6 +123,8 @@ impl BodyState {
             started: false,
             page: None,
             hit: false,
+            length,
+            draining: false,
         });
     }
 
@@ -263,6 +275,38 @@ impl Out {
         Some(())
     }
 
+    /// Hands on `len` bytes at `offset` of the memory file `fd` (which outlives the request),
+    /// as a file buffer for sendfile.
+    fn file_part(
+        &mut self,
+        free_bare: &mut *mut ngx_chain_t,
+        fd: i32,
+        offset: usize,
+        len: usize,
+    ) -> Option<()> {
+        if len == 0 {
+            return Some(());
+        }
+        // SAFETY: request pool; a zeroed file record and a zeroed buffer of ours
+        unsafe {
+            let file =
+                ngx::ffi::ngx_pcalloc(self.pool, core::mem::size_of::<ngx::ffi::ngx_file_t>())
+                    as *mut ngx::ffi::ngx_file_t;
+            if file.is_null() {
+                return None;
+            }
+            (*file).fd = fd;
+            (*file).name = ngx::ngx_string!("frontend-gray render cache");
+            (*file).log = (*self.pool).log;
+            let b = self.bare(free_bare)?;
+            (*b).set_in_file(1);
+            (*b).file = file;
+            (*b).file_pos = offset as i64;
+            (*b).file_last = (offset + len) as i64;
+        }
+        Some(())
+    }
+
     /// Copies `data` into recycled (or new) pool buffers of this module.
     fn copy(&mut self, free: &mut *mut ngx_chain_t, mut data: &[u8]) -> Option<()> {
         while !data.is_empty() {
@@ -378,7 +422,9 @@ unsafe fn release_sent(st: &mut BodyState, out: *mut ngx_chain_t) {
             let cl = st.busy;
             let b = (*cl).buf;
             let in_memory = (*b).temporary() != 0 || (*b).memory() != 0 || (*b).mmap() != 0;
-            if in_memory && (*b).pos != (*b).last {
+            if (in_memory && (*b).pos != (*b).last)
+                || (!in_memory && (*b).in_file() != 0 && (*b).file_pos != (*b).file_last)
+            {
                 break; // not sent yet
             }
             if !(*b).shadow.is_null() {
@@ -416,6 +462,15 @@ extern "C" fn body_filter(r: *mut ngx_http_request_t, input: *mut ngx_chain_t) -
     };
     let st = match c.body() {
         Some(st) if !st.done => st,
+        Some(st) if st.file.as_ref().is_some_and(|f| f.draining) => {
+            // the page went out from the render cache: the file's later pieces are dropped
+            // SAFETY: nginx chains hold valid buffers
+            let last = unsafe { consume(input) };
+            if let (true, Some(f)) = (last, st.file.as_mut()) {
+                f.draining = false;
+            }
+            return Status::NGX_OK.into();
+        }
         _ => return next(r, input),
     };
     guard(Status::NGX_ERROR.into(), || filter(r, st, input))
@@ -442,7 +497,8 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
         // SAFETY: nginx chains hold valid buffers; memory buffers span pos..last
         unsafe {
             let b = (*cl).buf;
-            if (*b).in_file() != 0 && (*b).memory() == 0 && rewrite && st.file.is_some() {
+            let in_memory = (*b).temporary() != 0 || (*b).memory() != 0 || (*b).mmap() != 0;
+            if (*b).in_file() != 0 && !in_memory && rewrite && st.file.is_some() {
                 // a file piece let through for the render cache that it could not take:
                 // read here (its size was checked against the cache's bound)
                 if !read_file_buf(pool, b) {
@@ -569,36 +625,45 @@ fn from_cache(
     input: *mut ngx_chain_t,
 ) -> Option<ngx_int_t> {
     // SAFETY: live request and chain
-    let b = unsafe {
-        let b = (*input).buf;
-        if !(*input).next.is_null() || (*b).last_buf() == 0 {
-            return None;
-        }
-        b
-    };
+    let b = unsafe { (*input).buf };
+    let length = st.file.as_ref()?.length;
     // SAFETY: a live buffer
-    let (fd, fs) = unsafe { crate::render_cache::file_identity(b) }?;
+    let (fd, fs) = unsafe { crate::render_cache::file_identity(b, length) }?;
     // SAFETY: live request
     let mcf = <crate::Module as ngx::http::HttpModuleMainConf>::main_conf(unsafe { &*r })?;
     let f = st.file.as_mut()?;
     let (page, hit) = crate::render_cache::page(mcf, fd, fs, f.version, &f.inj, f.config)?;
     f.started = true;
     f.hit = hit;
-    // SAFETY: live buffer: consumed without being read
-    unsafe { (*b).file_pos = (*b).file_last };
+    // SAFETY: live buffers: consumed (the file's own, unread)
+    f.draining = !unsafe { consume(input) };
     // SAFETY: live request
     let pool = unsafe { (*r).pool };
     let mut out = Out::new(pool);
     let (before, after) = page.parts();
     let head_first = f.inj.head_first;
-    let has_split = page.split.is_some();
+    let has_split = page.split().is_some();
+    // the constant parts by sendfile from the page's memory file, unless a later filter
+    // (gzip …) needs the bytes in memory
+    // SAFETY: live request
+    let in_memory =
+        unsafe { (*r).main_filter_need_in_memory() != 0 || (*r).filter_need_in_memory() != 0 };
+    let file = if in_memory { None } else { page.fd() };
     f.page = Some(page.clone());
     let (_, _, bufs) = st.split();
-    let mut ok = out.refer(bufs.free_bare, before).is_some();
+    let mut ok = match file {
+        Some(fd) => out.file_part(bufs.free_bare, fd, 0, before.len()).is_some(),
+        None => out.refer(bufs.free_bare, before).is_some(),
+    };
     if has_split {
         ok &= out.refer(bufs.free_bare, head_first).is_some();
     }
-    ok &= out.refer(bufs.free_bare, after).is_some();
+    ok &= match file {
+        Some(fd) => out
+            .file_part(bufs.free_bare, fd, before.len(), after.len())
+            .is_some(),
+        None => out.refer(bufs.free_bare, after).is_some(),
+    };
     let mut bufs = st.split().2;
     ok &= out.special(&mut bufs, true).is_some();
     if !ok {
@@ -610,4 +675,25 @@ fn from_cache(
     // SAFETY: our chain links, from the request pool
     unsafe { release_sent(st, chain) };
     Some(rc)
+}
+
+/// Marks every buffer of `input` consumed; whether the last one was among them.
+///
+/// # Safety
+/// `input` is a live chain.
+unsafe fn consume(input: *mut ngx_chain_t) -> bool {
+    let mut last = false;
+    let mut cl = input;
+    unsafe {
+        while !cl.is_null() {
+            let b = (*cl).buf;
+            (*b).pos = (*b).last;
+            if (*b).in_file() != 0 {
+                (*b).file_pos = (*b).file_last;
+            }
+            last |= (*b).last_buf() != 0;
+            cl = (*cl).next;
+        }
+    }
+    last
 }

@@ -158,7 +158,8 @@ fn entry_response(
             .is_some_and(|m| crate::render_cache::cacheable(m, r.headers_out.content_length_n));
     let mut st = BodyState::new(mode, EntryRewriter::new(d.version, inj.clone()));
     if from_file {
-        st.expect_file(d.version, inj, cfg as *const GrayConfig as usize);
+        let length = r.headers_out.content_length_n;
+        st.expect_file(d.version, inj, cfg as *const GrayConfig as usize, length);
     }
     *c.body() = Some(st);
     clear_length(r);

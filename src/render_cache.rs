@@ -3,15 +3,19 @@
 //! user of that version gets it without the file being read or scanned again — only their
 //! own `head_first` (global-config script, reporter token) is put in between.
 //!
-//! It applies where the page reaches the body filter as one file buffer of the whole file,
-//! as nginx's static handler sends it with `sendfile` on (plain HTTP): the open file's
+//! It applies where the page reaches the body filter as buffers of a file, as nginx's static
+//! handler sends it with `sendfile` on (plain HTTP; also when `gzip` makes nginx read the
+//! file into memory first): the open file's
 //! identity (`fstat`: device, inode, size, mtime to the nanosecond) is the key, so a deploy
 //! that replaces or rewrites the file is seen by the next request; a page read while it
 //! changed, or of a file changed in the last two seconds, is served but not kept. Elsewhere (TLS without kernel TLS, `sendfile off`, a body other
 //! filters changed, proxied entries) pages stream through the rewriter as before.
 //!
-//! The pages live in the worker's heap within the directive's budget (LRU); a response holds
-//! its page (`Rc`) until the request ends, so an eviction never pulls bytes from under it.
+//! The pages live in memory files (`memfd`, mapped) within the directive's budget (LRU), so
+//! the constant parts go out by `sendfile` like the file itself, and only the request's own
+//! `head_first` from memory (in memory buffers instead where a later filter, `gzip` say,
+//! needs the bytes); a response holds its page (`Rc`) until the request ends, so an eviction
+//! never pulls bytes from under it.
 //! A reload starts new workers, with empty caches; the configuration's generation in the key
 //! covers a configuration read again in the same process.
 
@@ -40,7 +44,108 @@ const SETTLE: i64 = 2;
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
-    static CACHE: RefCell<Option<RenderCache>> = const { RefCell::new(None) };
+    static CACHE: RefCell<Option<RenderCache<Page>>> = const { RefCell::new(None) };
+}
+
+/// A rendered page as the cache keeps it: in a memory file (`memfd`), mapped for reading,
+/// so that `sendfile` can send its constant parts; on the heap where no memory file can be
+/// made.
+pub enum Page {
+    Mapped {
+        fd: i32,
+        ptr: *const u8,
+        len: usize,
+        split: Option<usize>,
+    },
+    Heap(Rendered),
+}
+
+impl Page {
+    fn new(r: Rendered) -> Page {
+        // SAFETY: plain syscalls on a file of our own; the mapping is read-only and lives
+        // until the page is dropped
+        unsafe {
+            let len = r.bytes.len();
+            if len == 0 {
+                return Page::Heap(r);
+            }
+            let fd = libc::memfd_create(c"frontend-gray-page".as_ptr(), libc::MFD_CLOEXEC);
+            if fd < 0 {
+                return Page::Heap(r);
+            }
+            let mut done = 0;
+            while done < len {
+                let n = libc::write(fd, r.bytes[done..].as_ptr().cast(), len - done);
+                if n <= 0 {
+                    libc::close(fd);
+                    return Page::Heap(r);
+                }
+                done += n as usize;
+            }
+            let ptr = libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            );
+            if ptr == libc::MAP_FAILED {
+                libc::close(fd);
+                return Page::Heap(r);
+            }
+            Page::Mapped {
+                fd,
+                ptr: ptr as *const u8,
+                len,
+                split: r.split,
+            }
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            // SAFETY: the mapping of len bytes lives as long as self
+            Page::Mapped { ptr, len, .. } => unsafe { core::slice::from_raw_parts(*ptr, *len) },
+            Page::Heap(r) => &r.bytes,
+        }
+    }
+
+    pub fn split(&self) -> Option<usize> {
+        match self {
+            Page::Mapped { split, .. } => *split,
+            Page::Heap(r) => r.split,
+        }
+    }
+
+    /// The memory file, for `sendfile`.
+    pub fn fd(&self) -> Option<i32> {
+        match self {
+            Page::Mapped { fd, .. } => Some(*fd),
+            Page::Heap(_) => None,
+        }
+    }
+
+    /// (before, after) `head_first`.
+    pub fn parts(&self) -> (&[u8], &[u8]) {
+        let b = self.bytes();
+        match self.split() {
+            Some(s) => b.split_at(s.min(b.len())),
+            None => (b, &[]),
+        }
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        if let Page::Mapped { fd, ptr, len, .. } = *self {
+            // SAFETY: the mapping and the file made in `new`, released once
+            unsafe {
+                libc::munmap(ptr as *mut c_void, len);
+                libc::close(fd);
+            }
+        }
+    }
 }
 
 pub fn new_generation() -> u64 {
@@ -92,13 +197,15 @@ pub extern "C" fn set_render_cache(
     })
 }
 
-/// The identity of the file behind `b` (one buffer holding a whole file), for the key.
+/// The identity of the file whose first bytes `b` holds, when it is a whole file of
+/// `length` bytes (the length the response was sent with): a file buffer as the static
+/// handler makes it, or the first piece the copy filter read of it into memory (for `gzip`).
 ///
 /// # Safety
 /// `b` is a live buffer.
-pub unsafe fn file_identity(b: *const ngx_buf_t) -> Option<(i32, FileStat)> {
+pub unsafe fn file_identity(b: *const ngx_buf_t, length: i64) -> Option<(i32, FileStat)> {
     unsafe {
-        if (*b).in_file() == 0 || (*b).file.is_null() || (*b).memory() != 0 {
+        if (*b).in_file() == 0 || (*b).file.is_null() || (*b).file_pos != 0 {
             return None;
         }
         let fd = (*(*b).file).fd;
@@ -106,7 +213,7 @@ pub unsafe fn file_identity(b: *const ngx_buf_t) -> Option<(i32, FileStat)> {
             return None;
         }
         let st = fstat(fd)?;
-        ((*b).file_pos == 0 && (*b).file_last == st.size).then_some((fd, st))
+        (st.size == length).then_some((fd, st))
     }
 }
 
@@ -154,7 +261,7 @@ pub fn page(
     version: &'static str,
     inj: &Injections<'static>,
     config: usize,
-) -> Option<(Rc<Rendered>, bool)> {
+) -> Option<(Rc<Page>, bool)> {
     let key = Key {
         dev: st.dev,
         ino: st.ino,
@@ -177,16 +284,24 @@ pub fn page(
         return Some((p, true));
     }
     let text = pread_all(fd, st.size as usize)?;
-    let page = Rc::new(render(version, inj, &text));
+    let rendered = render(version, inj, &text);
+    drop(text);
     // kept only when the file did not change while it was read, and has not changed for
     // SETTLE seconds: file times are coarse (a tick of some milliseconds) and inode numbers
     // are reused, so two versions of a file written within one tick could share a key;
     // any write after a page is kept has a later time
     let settled = (crate::release::now() as i64).saturating_sub(st.mtime_sec) >= SETTLE;
-    if settled && fstat(fd) == Some(st) {
+    let keep = settled && fstat(fd) == Some(st);
+    let len = rendered.bytes.len();
+    let page = Rc::new(if keep {
+        Page::new(rendered)
+    } else {
+        Page::Heap(rendered)
+    });
+    if keep {
         CACHE.with(|c| {
             if let Some(cache) = c.borrow_mut().as_mut() {
-                cache.insert(key, page.clone());
+                cache.insert(key, page.clone(), len);
             }
         });
     }

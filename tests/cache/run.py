@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 from nginxproc import free_port, rss_kb, wait_listening, workers  # noqa: E402
@@ -108,6 +109,8 @@ http {{
     uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
     sendfile on;
     tcp_nopush on;
+    gzip on;
+    gzip_min_length 0;
     {cache}
     server {{
         listen 127.0.0.1:{self.port};
@@ -146,12 +149,20 @@ http {{
                 self.proc.wait()
         self.proc = None
 
-    def get(self, path, cookie=""):
+    def get(self, path, cookie="", gzip=False):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        h = {"Cookie": cookie} if cookie else {}
+        if gzip:
+            h["Accept-Encoding"] = "gzip"
         try:
-            c.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+            c.request("GET", path, headers=h)
             r = c.getresponse()
-            return r.status, r.read()
+            body = r.read()
+            if r.getheader("Content-Encoding") == "gzip":
+                body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
+            elif gzip and len(body) > 100:
+                raise AssertionError(f"{path}: not compressed")
+            return r.status, body
         finally:
             c.close()
 
@@ -174,6 +185,19 @@ http {{
             return f.read()
 
 
+def memfd_bytes(pid):
+    """Bytes in the worker's page files (the render cache's memfds)."""
+    total = 0
+    d = f"/proc/{pid}/fd"
+    for fd in os.listdir(d):
+        try:
+            if os.readlink(os.path.join(d, fd)).startswith("/memfd:frontend-gray-page"):
+                total += os.stat(os.path.join(d, fd)).st_size
+        except OSError:
+            pass
+    return total
+
+
 def check_log(ng):
     bad = [ln for ln in ng.error_log().splitlines()
            if any(k in ln for k in ("[alert]", "[crit]", "[emerg]", "[error]", "panicked", "exited on signal"))]
@@ -193,6 +217,12 @@ def t_equal(args):
                 assert streamed[0] == first[0] == again[0] == 200, (name, streamed[0], first[0])
                 assert first[1] == streamed[1] and again[1] == streamed[1], \
                     f"{name} {cookie}: cached page differs:\n{first[1][:300]!r}\n{streamed[1][:300]!r}"
+            # gzip after the cache: the page in memory buffers, compressed
+            if name != "empty.html":
+                zs, zb = ng.get(f"/{name}", "userid=u2", gzip=True)
+                n += 1
+                assert zb == ng.get(f"/streamed/{name}", "userid=u2")[1], f"{name}: gzip"
+                n += 1
             # the global config is the user's own, even from the cache
             _, b2 = ng.get(f"/{name}", "userid=u2")
             _, b9 = ng.get(f"/{name}", "userid=u9")
@@ -204,7 +234,7 @@ def t_equal(args):
         # HITs; the empty page is not cached (nothing to gain)
         cached = len(pages()) - 1
         counts = (st.count("MISS"), st.count("HIT"), st.count(""))
-        assert counts == (2 * cached, 6 * cached, 3 * cached + 11), (counts, st)
+        assert counts == (2 * cached, 7 * cached, 4 * cached + 11), (counts, st)
         check_log(ng)
         return f"{len(pages())} kinds of page x 3 users: cached == streamed byte for byte; " \
                f"{st.count('MISS')} misses, {st.count('HIT')} hits"
@@ -310,16 +340,18 @@ def t_bound(args):
             s, b = ng.get(f"/p{i}.html")
             assert s == 200 and f"card {i:03d}".encode() in b
         rss1 = rss_kb(pid)
+        files = memfd_bytes(pid)
         ng.get("/p119.html")
         ng.get("/p0.html")
         st = ng.statuses(123)
         assert st[:2] == ["MISS", "HIT"] and st[2:121] == ["MISS"] * 119, st
         assert st[-2:] == ["HIT", "MISS"], st[-2:]  # p119 kept, p0 evicted long ago
         grown = rss1 - rss0
-        assert grown <= 1024 + 512, f"worker RSS grew {grown} KB for a 1 MB cache"
+        assert 0 < files <= 1024 * 1024, f"the pages' memory files hold {files} bytes"
+        assert grown * 1024 + files <= 1536 * 1024, f"worker RSS +{grown} KB and {files} bytes of pages"
         check_log(ng)
-        return f"120 pages of {len(body) // 1024} KB through a 1 MB cache: worker RSS +{grown} KB; " \
-               "newest hit, oldest evicted"
+        return f"120 pages of {len(body) // 1024} KB through a 1 MB cache: pages {files // 1024} KB " \
+               f"(memory files), worker RSS +{grown} KB; newest hit, oldest evicted"
     finally:
         ng.stop()
 

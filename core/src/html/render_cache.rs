@@ -75,23 +75,25 @@ pub struct Key {
     pub generation: u64,
 }
 
-struct Entry {
+struct Entry<P> {
     key: Key,
-    page: Rc<Rendered>,
+    page: Rc<P>,
+    size: usize,
     used: u64,
 }
 
-/// Pages by [`Key`], within `budget` bytes (a page larger than a quarter of it is not kept).
-pub struct RenderCache {
+/// Pages (of any form: the caller's `P`) by [`Key`], within `budget` bytes (a page larger
+/// than a quarter of it is not kept).
+pub struct RenderCache<P> {
     budget: usize,
     bytes: usize,
     clock: u64,
-    entries: Vec<Entry>,
+    entries: Vec<Entry<P>>,
     pub hits: u64,
     pub misses: u64,
 }
 
-impl RenderCache {
+impl<P> RenderCache<P> {
     pub fn new(budget: usize) -> Self {
         RenderCache {
             budget,
@@ -121,7 +123,7 @@ impl RenderCache {
         self.entries.is_empty()
     }
 
-    pub fn get(&mut self, key: &Key) -> Option<Rc<Rendered>> {
+    pub fn get(&mut self, key: &Key) -> Option<Rc<P>> {
         self.clock += 1;
         let clock = self.clock;
         match self.entries.iter_mut().find(|e| e.key == *key) {
@@ -137,16 +139,15 @@ impl RenderCache {
         }
     }
 
-    /// Keeps `page` under `key` (replacing an entry of the same key), dropping the least
-    /// recently used pages until it fits. A page too large is not kept.
-    pub fn insert(&mut self, key: Key, page: Rc<Rendered>) {
-        let len = page.bytes.len();
+    /// Keeps `page` of `len` bytes under `key` (replacing an entry of the same key),
+    /// dropping the least recently used pages until it fits. A page too large is not kept.
+    pub fn insert(&mut self, key: Key, page: Rc<P>, len: usize) {
         if !self.fits(len) {
             return;
         }
         if let Some(i) = self.entries.iter().position(|e| e.key == key) {
             let e = self.entries.swap_remove(i);
-            self.bytes -= e.page.bytes.len();
+            self.bytes -= e.size;
         }
         while self.bytes + len > self.budget {
             let Some(i) = self
@@ -159,13 +160,14 @@ impl RenderCache {
                 break;
             };
             let e = self.entries.swap_remove(i);
-            self.bytes -= e.page.bytes.len();
+            self.bytes -= e.size;
         }
         self.clock += 1;
         self.bytes += len;
         self.entries.push(Entry {
             key,
             page,
+            size: len,
             used: self.clock,
         });
     }
@@ -176,7 +178,7 @@ impl RenderCache {
         self.entries.retain(|e| {
             let keep = e.key.generation == generation;
             if !keep {
-                freed += e.page.bytes.len();
+                freed += e.size;
             }
             keep
         });

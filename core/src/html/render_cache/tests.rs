@@ -107,23 +107,23 @@ fn page(n: usize) -> Rc<Rendered> {
 
 #[test]
 fn least_recently_used_pages_go_first_within_the_budget() {
-    let mut c = RenderCache::new(400);
+    let mut c: RenderCache<Rendered> = RenderCache::new(400);
     assert!(c.fits(100) && !c.fits(101));
-    c.insert(key(1, 1), page(100));
-    c.insert(key(2, 1), page(100));
-    c.insert(key(3, 1), page(100));
-    c.insert(key(4, 1), page(100));
+    c.insert(key(1, 1), page(100), 100);
+    c.insert(key(2, 1), page(100), 100);
+    c.insert(key(3, 1), page(100), 100);
+    c.insert(key(4, 1), page(100), 100);
     assert_eq!((c.len(), c.held()), (4, 400));
     assert!(c.get(&key(1, 1)).is_some()); // 1 is now the most recent
-    c.insert(key(5, 1), page(100)); // 2 goes
+    c.insert(key(5, 1), page(100), 100); // 2 goes
     assert!(c.get(&key(2, 1)).is_none());
     assert!(c.get(&key(1, 1)).is_some() && c.get(&key(5, 1)).is_some());
     assert_eq!((c.len(), c.held()), (4, 400));
     // too large: not kept, nothing evicted
-    c.insert(key(6, 1), page(101));
+    c.insert(key(6, 1), page(101), 101);
     assert_eq!((c.len(), c.held()), (4, 400));
     // the same key again replaces it
-    c.insert(key(5, 1), page(50));
+    c.insert(key(5, 1), page(50), 50);
     assert_eq!((c.len(), c.held()), (4, 350));
     assert_eq!(c.get(&key(5, 1)).unwrap().bytes.len(), 50);
     // any field of the key tells pages apart
