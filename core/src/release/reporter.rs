@@ -74,7 +74,10 @@ fn safe(beacon: &str, token: &str) -> bool {
 /// asserts it.
 pub fn reporter_script<A: Allocator>(out: &mut Vec<u8, A>, beacon: &str, token: &str) {
     let ok = safe(beacon, token);
-    debug_assert!(ok, "reporter_script: unsafe beacon {beacon:?} or token {token:?}");
+    debug_assert!(
+        ok,
+        "reporter_script: unsafe beacon {beacon:?} or token {token:?}"
+    );
     if !ok {
         return;
     }
