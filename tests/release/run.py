@@ -98,7 +98,9 @@ http {{
             rewrite ^/page/(.*)$ /$1 break;
             root html/$gray_version;
         }}
-        location / {{ frontend_gray app.yaml; root html/$gray_version; }}
+        # assets revalidated: the same URL is a different script after a rollback here (real
+        # sites name assets by version)
+        location / {{ frontend_gray app.yaml; root html/$gray_version; expires -1; }}
         location = /gray/beacon {{ frontend_gray_beacon; }}
         location = /other/beacon {{ return 204; }}
         location /gray/status {{ frontend_gray_status write=on; }}
