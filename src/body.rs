@@ -648,7 +648,9 @@ fn from_cache(
     // SAFETY: live request
     let in_memory =
         unsafe { (*r).main_filter_need_in_memory() != 0 || (*r).filter_need_in_memory() != 0 };
-    let file = if in_memory { None } else { page.fd() };
+    // (a small page goes out faster in one writev than in two sendfile calls around it)
+    let small = page.bytes().len() < crate::render_cache::SENDFILE_MIN;
+    let file = if in_memory || small { None } else { page.fd() };
     f.page = Some(page.clone());
     let (_, _, bufs) = st.split();
     let mut ok = match file {

@@ -37,6 +37,11 @@ use crate::zone::MainConf;
 /// Per worker, unless `frontend_gray_render_cache` says otherwise.
 pub const DEFAULT_BUDGET: usize = 16 * 1024 * 1024;
 
+/// Pages from this size on go out by sendfile from their memory file; smaller ones in
+/// memory buffers (measured: one writev beats two sendfile calls around `head_first` for a
+/// 30 KB page, and loses for a 300 KB one).
+pub const SENDFILE_MIN: usize = 64 * 1024;
+
 /// A file is kept once it has not changed for this long (seconds).
 const SETTLE: i64 = 2;
 
