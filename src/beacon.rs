@@ -96,7 +96,7 @@ fn count(mcf: &MainConf, args: &[u8]) -> bool {
     let found = mcf.apps.iter().find_map(|a| {
         let i = a.dep_ids.iter().position(|&id| id == v.dep_id)?;
         a.cfg().monitor.as_ref()?;
-        Some(a.dep(i)?)
+        a.dep(i)
     });
     let Some(dep) = found else { return false };
     if !root.replay().accept(v.nonce, v.issued, seq, now) {
