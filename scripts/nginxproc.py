@@ -51,3 +51,35 @@ def rss_kb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def run_tests(tests, name, add_args=None):
+    """The main of a test runner: `--nginx`, `--module`, `--only`, `--label` (and what
+    `add_args(parser)` adds); runs each (name, fn(args)) of `tests`, prints `ok` / `not ok`
+    lines and `<name> tests: N passed, M failed`, and returns the exit status."""
+    import argparse
+    import time as _time
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nginx", required=True)
+    ap.add_argument("--module", required=True)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--label", default="")
+    if add_args:
+        add_args(ap)
+    args = ap.parse_args()
+    args.nginx, args.module = os.path.abspath(args.nginx), os.path.abspath(args.module)
+    only = [x for x in args.only.split(",") if x]
+    passed = failed = 0
+    for tname, fn in tests:
+        if only and tname not in only:
+            continue
+        t0 = _time.time()
+        try:
+            what = fn(args)
+            passed += 1
+            print(f"ok - {args.label}{tname}: {what} ({_time.time() - t0:.1f}s)", flush=True)
+        except Exception as e:  # noqa: BLE001 - every failure is reported, the others still run
+            failed += 1
+            print(f"not ok - {args.label}{tname}: {e!r}", flush=True)
+    print(f"{name} tests: {passed} passed, {failed} failed")
+    return failed

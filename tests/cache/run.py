@@ -19,7 +19,6 @@
 Every process started is stopped by its PID. Ends with `cache tests: N passed, M failed`.
 """
 
-import argparse
 import http.client
 import os
 import re
@@ -33,7 +32,7 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from nginxproc import free_port, rss_kb, wait_listening, workers  # noqa: E402
+from nginxproc import free_port, rss_kb, run_tests, wait_listening, workers  # noqa: E402
 
 PREFIXES = []
 
@@ -380,31 +379,12 @@ TESTS = [("equal", t_equal), ("replace", t_replace), ("fresh", t_fresh), ("bound
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--nginx", required=True)
-    ap.add_argument("--module", required=True)
-    ap.add_argument("--only", default="")
-    ap.add_argument("--label", default="")
-    ap.add_argument("--duration", type=int, default=int(os.environ.get("DURATION", "5")))
-    args = ap.parse_args()
-    args.nginx, args.module = os.path.abspath(args.nginx), os.path.abspath(args.module)
-    only = [x for x in args.only.split(",") if x]
-    passed = failed = 0
-    for name, fn in TESTS:
-        if only and name not in only:
-            continue
-        t0 = time.time()
-        try:
-            what = fn(args)
-            passed += 1
-            print(f"ok - {args.label}{name}: {what} ({time.time() - t0:.1f}s)", flush=True)
-        except Exception as e:  # noqa: BLE001
-            failed += 1
-            print(f"not ok - {args.label}{name}: {e!r}", flush=True)
+    def more(ap):
+        ap.add_argument("--duration", type=int, default=int(os.environ.get("DURATION", "5")))
+    failed = run_tests(TESTS, "cache", more)
     if not failed:
         for p in PREFIXES:
             shutil.rmtree(p, ignore_errors=True)
-    print(f"cache tests: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 
