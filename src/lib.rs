@@ -211,5 +211,14 @@ pub static mut ngx_http_frontend_gray_module: ngx_module_t = ngx_module_t {
     // SAFETY: only the address is taken
     commands: unsafe { addr_of_mut!(COMMANDS[0]) },
     type_: NGX_HTTP_MODULE as ngx_uint_t,
+    init_process: Some(init_process),
     ..ngx_module_t::default()
 };
+
+/// A new worker: what makes its uids its own, known once instead of asked per uid.
+extern "C" fn init_process(_cycle: *mut ngx::ffi::ngx_cycle_t) -> ngx::ffi::ngx_int_t {
+    ffi_guard::guard((), || {
+        frontend_gray_core::uid::set_process(std::process::id())
+    });
+    ngx::core::Status::NGX_OK.into()
+}

@@ -82,9 +82,21 @@ impl std::fmt::Debug for Uid {
     }
 }
 
-/// 64 random bits. The OS-seeded key is mixed with the process id on every call, so nginx
-/// workers forked from one master never produce the same sequence, and with a counter, so no
-/// two calls in a process collide.
+/// What tells this process's uids apart from those of the other processes forked from the
+/// same parent (0: not set, then the process id is asked on every call).
+static PROCESS: AtomicU64 = AtomicU64::new(0);
+
+/// To be called once in each new process that makes uids (nginx's worker start): the process
+/// id and a fresh OS-seeded key, so that [`random_u64`] needs no system call.
+pub fn set_process(pid: u32) {
+    let mut h = RandomState::new().build_hasher();
+    h.write_u32(pid);
+    PROCESS.store(h.finish() | 1, Ordering::Relaxed);
+}
+
+/// 64 random bits. The OS-seeded key is mixed with the process (see [`set_process`]), so
+/// nginx workers forked from one master never produce the same sequence, and with a counter,
+/// so no two calls in a process collide.
 fn random_u64() -> u64 {
     static SEED: OnceLock<u64> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -93,12 +105,16 @@ fn random_u64() -> u64 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(seed);
-    h.write_u32(std::process::id());
-    h.write_u64(n);
-    h.write_u64(t);
-    xxhash_rust::xxh3::xxh3_64_with_seed(&h.finish().to_le_bytes(), seed ^ n)
+    let process = match PROCESS.load(Ordering::Relaxed) {
+        0 => u64::from(std::process::id()),
+        p => p,
+    };
+    // distinct inputs (the counter) under a secret key: one short hash, no allocation
+    let mut input = [0u8; 24];
+    input[..8].copy_from_slice(&n.to_le_bytes());
+    input[8..16].copy_from_slice(&process.to_le_bytes());
+    input[16..].copy_from_slice(&t.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_64_with_seed(&input, seed)
 }
 
 #[cfg(test)]
