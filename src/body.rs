@@ -73,6 +73,9 @@ pub struct BodyState {
     /// Set for a page that may come whole from a file (`render_cache.rs`): what the cache
     /// needs to render it, and the page sent, held until the request ends.
     file: Option<FilePage>,
+    /// The header filter held the response header back (a page that may come from the
+    /// render cache, whose length is known only here): the body filter sends it first.
+    pub header_held: bool,
 }
 
 /// The render cache's side of a page (`render_cache.rs`).
@@ -105,6 +108,7 @@ impl BodyState {
             busy: ptr::null_mut(),
             done: false,
             file: None,
+            header_held: false,
         }
     }
 
@@ -482,6 +486,16 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
             return rc;
         }
     }
+    if st.header_held {
+        // streamed: the length is unknown, the page goes out chunked (or until close)
+        st.header_held = false;
+        let rc = crate::filter::send_header(r);
+        // SAFETY: live request
+        if rc == Status::NGX_ERROR.0 || rc > Status::NGX_OK.0 || unsafe { (*r).header_only() } != 0
+        {
+            return rc;
+        }
+    }
     // SAFETY: live request
     let (pool, log) = unsafe { ((*r).pool, (*(*r).connection).log) };
     let mut out = Out::new(pool);
@@ -637,30 +651,47 @@ fn from_cache(
     f.hit = hit;
     // SAFETY: live buffers: consumed (the file's own, unread)
     f.draining = !unsafe { consume(input) };
+    let (before, after) = page.parts();
+    let head_first = match page.split() {
+        Some(_) => f.inj.head_first,
+        None => &[][..],
+    };
+    f.page = Some(page.clone());
+    if st.header_held {
+        // the page's whole length is known: no chunked encoding
+        st.header_held = false;
+        // SAFETY: live request
+        unsafe {
+            (*r).headers_out.content_length_n =
+                (before.len() + head_first.len() + after.len()) as i64;
+        }
+        let rc = crate::filter::send_header(r);
+        // SAFETY: live request
+        if rc == Status::NGX_ERROR.0 || rc > Status::NGX_OK.0 || unsafe { (*r).header_only() } != 0
+        {
+            st.done = true;
+            return Some(rc);
+        }
+    }
     // SAFETY: live request
     let pool = unsafe { (*r).pool };
     let mut out = Out::new(pool);
-    let (before, after) = page.parts();
-    let head_first = f.inj.head_first;
-    let has_split = page.split().is_some();
     // the constant parts by sendfile from the page's memory file, unless a later filter
-    // (gzip …) needs the bytes in memory
-    // SAFETY: live request
+    // (gzip …) needs the bytes in memory; what comes before `head_first` (the page up to
+    // `<head>`, mostly) and a short rest in memory, so that the header, that start and
+    // `head_first` leave in one writev and the rest in one sendfile, as a static file does
+    // SAFETY: live request (need_in_memory is known once the header filters ran)
     let in_memory =
         unsafe { (*r).main_filter_need_in_memory() != 0 || (*r).filter_need_in_memory() != 0 };
-    // (a small page goes out faster in one writev than in two sendfile calls around it)
-    let small = page.bytes().len() < crate::render_cache::SENDFILE_MIN;
-    let file = if in_memory || small { None } else { page.fd() };
-    f.page = Some(page.clone());
+    let file = if in_memory { None } else { page.fd() };
+    let by_file = |part: &[u8], limit| file.filter(|_| part.len() >= limit);
     let (_, _, bufs) = st.split();
-    let mut ok = match file {
+    let mut ok = match by_file(before, crate::render_cache::PREFIX_MAX) {
         Some(fd) => out.file_part(bufs.free_bare, fd, 0, before.len()).is_some(),
         None => out.refer(bufs.free_bare, before).is_some(),
     };
-    if has_split {
-        ok &= out.refer(bufs.free_bare, head_first).is_some();
-    }
-    ok &= match file {
+    ok &= out.refer(bufs.free_bare, head_first).is_some();
+    ok &= match by_file(after, crate::render_cache::SENDFILE_MIN) {
         Some(fd) => out
             .file_part(bufs.free_bare, fd, before.len(), after.len())
             .is_some(),

@@ -39,20 +39,20 @@ pub fn register() {
 }
 
 extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
-    guard((), || {
+    let held = guard(false, || {
         // SAFETY: nginx passes a live request
         let r = unsafe { &mut *r };
         if !core::ptr::eq(r.main, r) {
-            return;
+            return false;
         }
-        let Some(c) = ctx::get(r) else { return };
+        let Some(c) = ctx::get(r) else { return false };
         let ae = c.accept_encoding.replace(core::ptr::null_mut());
         if !ae.is_null() {
             // for the gzip filter, which runs after this one: test the client again
             r.headers_in.accept_encoding = ae;
             r.set_gzip_tested(0);
         }
-        let Some(d) = &c.decision else { return };
+        let Some(d) = &c.decision else { return false };
         if d.kind.is_entry() && entry_response(r, c, d).is_none() {
             ngx_log_error!(
                 NGX_LOG_ERR,
@@ -60,7 +60,18 @@ extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
                 "frontend_gray: out of memory preparing the entry response"
             );
         }
+        c.body().as_ref().is_some_and(|st| st.header_held)
     });
+    if held {
+        // a page that may come from the render cache: the header goes out with the body's
+        // first buffer, when its length is known (body.rs), as nginx's image filter does
+        return Status::NGX_OK.into();
+    }
+    send_header(r)
+}
+
+/// The rest of the header filter chain, for a header this filter held back.
+pub fn send_header(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: the next filter was set at registration; nginx always has one
     match unsafe { NEXT_HEADER_FILTER } {
         Some(next) => unsafe { next(r) },
@@ -160,6 +171,7 @@ fn entry_response(
     if from_file {
         let length = r.headers_out.content_length_n;
         st.expect_file(d.version, inj, cfg as *const GrayConfig as usize, length);
+        st.header_held = true;
     }
     *c.body() = Some(st);
     clear_length(r);

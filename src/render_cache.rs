@@ -37,10 +37,13 @@ use crate::zone::MainConf;
 /// Per worker, unless `frontend_gray_render_cache` says otherwise.
 pub const DEFAULT_BUDGET: usize = 16 * 1024 * 1024;
 
-/// Pages from this size on go out by sendfile from their memory file; smaller ones in
-/// memory buffers (measured: one writev beats two sendfile calls around `head_first` for a
-/// 30 KB page, and loses for a 300 KB one).
-pub const SENDFILE_MIN: usize = 64 * 1024;
+/// The rest of a page after `head_first` goes out by sendfile from its memory file from this
+/// size on, in memory (one writev with the header) below it.
+pub const SENDFILE_MIN: usize = 16 * 1024;
+
+/// The start of a page before `head_first` (up to `<head>`, mostly) goes out in memory with
+/// the header below this size, by sendfile from it on.
+pub const PREFIX_MAX: usize = 4 * 1024;
 
 /// A file is kept once it has not changed for this long (seconds).
 const SETTLE: i64 = 2;

@@ -61,6 +61,9 @@ def pages():
         "ssr.html": "<!DOCTYPE html><html lang=en><head><title>Shop</title></head><body>"
                     + cards + '<script id=state type="application/json">{"a":"</b>"}</script>'
                     + "</body></html>\n",
+        # a long start before <head> (a licence comment): that part goes by sendfile too
+        "prefix.html": "<!-- " + "licence text " * 500 + "-->\n<html><head><title>t</title></head>"
+                       + "<body>" + "<p>{version}</p>" * 2000 + "</body></html>\n",
         "nohead.html": "<title>t</title><p>no head or body tags {version}</p>\n",
         "plain.html": "just text, no tags at all\n",
         "empty.html": "",
@@ -157,6 +160,7 @@ http {{
             c.request("GET", path, headers=h)
             r = c.getresponse()
             body = r.read()
+            self.last_headers = r.headers
             if r.getheader("Content-Encoding") == "gzip":
                 body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
             elif gzip and len(body) > 100:
@@ -213,6 +217,11 @@ def t_equal(args):
                 first = ng.get(f"/{name}", cookie)
                 again = ng.get(f"/{name}", cookie)
                 n += 3
+                if name != "empty.html":
+                    # from the cache the whole length is known: Content-Length, not chunked
+                    h = ng.last_headers
+                    assert h.get("Content-Length") == str(len(again[1])) and not h.get("Transfer-Encoding"), \
+                        f"{name}: {h.items()}"
                 assert streamed[0] == first[0] == again[0] == 200, (name, streamed[0], first[0])
                 assert first[1] == streamed[1] and again[1] == streamed[1], \
                     f"{name} {cookie}: cached page differs:\n{first[1][:300]!r}\n{streamed[1][:300]!r}"
