@@ -304,6 +304,10 @@ def wrk(port, path, headers, duration, conns):
     return reqs
 
 
+def totals_wl(totals):
+    return {wl for wl, _ in totals}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nginx", required=True)
@@ -311,6 +315,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--conns", type=int, default=16)
+    ap.add_argument("--only", action="append", default=[],
+                    help="run only the workloads whose name contains this (repeatable)")
     a = ap.parse_args()
     a.nginx, a.module = os.path.abspath(a.nginx), os.path.abspath(a.module)  # nginx runs with -p <tmp>
     if shutil.which("wrk") is None:
@@ -376,6 +382,10 @@ def main():
             "module": ("module-pct", "/app1", {}, lambda s, h, b: inj(b) and "x-higress-uid=" in h["Set-Cookie"] and "x-higress-tag=" in h["Set-Cookie"]),
         },
     }
+    if a.only:
+        workloads = {k: v for k, v in workloads.items() if any(o in k for o in a.only)}
+        if not workloads:
+            sys.exit("no workload matches --only")
     # the targets (issue 13): worker CPU per request of the module against the workload's first row
     targets = {
         ("asset 100 KB (gray user)", "module"): 1.02,
@@ -442,7 +452,7 @@ def main():
                 print(f"| {wl} | {c} | {n / dt:,.0f} | {us:.1f} | {ratio:.2f}x | {mark} |")
         print()
         # the status zone's cost: the module with its counters against the same module without
-        for wl in ("asset 100 KB (gray user)", "entry 30 KB (gray user)"):
+        for wl in [w for w in ("asset 100 KB (gray user)", "entry 30 KB (gray user)") if w in totals_wl(totals)]:
             on, off = totals[(wl, "module")], totals[(wl, "module, status zone off")]
             print(f"status zone, {wl}: {(on[1] / on[0]) / (off[1] / off[0]) * 100 - 100:+.1f} % worker CPU per request")
         _, _, st = fetch(servers["module"].port, "/gray/status", {})
