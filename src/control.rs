@@ -67,7 +67,7 @@ fn body<'p>(r: &ngx_http_request_t, pool: &'p Pool) -> Option<&'p [u8]> {
             }
             let len = (*b).last.offset_from((*b).pos) as usize;
             if len > 0 {
-                out.extend_from_slice(core::slice::from_raw_parts((*b).pos, len));
+                frontend_gray_core::buf::put(&mut out, core::slice::from_raw_parts((*b).pos, len));
             }
             cl = (*cl).next;
         }

@@ -173,7 +173,7 @@ fn handle(r: &mut ngx_http_request_t, write: bool) -> ngx_int_t {
                 Format::Html => {
                     let (a, b, c) = dashboard_html(write);
                     for s in [a, b, c] {
-                        out.extend_from_slice(s.as_bytes());
+                        frontend_gray_core::buf::put(&mut out, s.as_bytes());
                     }
                     "text/html; charset=utf-8"
                 }

@@ -526,7 +526,7 @@ pub fn global_config_script_with<H: RequestHeaders, A: Allocator, B: Allocator>(
     let Some(gc) = cfg.injection.global_config.as_ref() else {
         return false;
     };
-    out.extend_from_slice(gc.open.as_bytes());
+    crate::buf::put(out, gc.open.as_bytes());
     with_user_id(cfg, h, scratch, |user| {
         let env = Env {
             headers: h,
@@ -535,9 +535,9 @@ pub fn global_config_script_with<H: RequestHeaders, A: Allocator, B: Allocator>(
             jwt: cfg.jwt.as_ref(),
         };
         for (rule, key) in cfg.rules.iter().zip(&gc.rule_keys) {
-            out.extend_from_slice(key.as_bytes());
+            crate::buf::put(out, key.as_bytes());
             let on = rule_holds(rule, &env);
-            out.extend_from_slice(if on { b"true" } else { b"false" });
+            crate::buf::put(out, if on { b"true" } else { b"false" });
         }
     });
     gc.close.render_into(version, out);

@@ -33,7 +33,7 @@ pub fn clean_into<A: Allocator>(path: &[u8], out: &mut Vec<u8, A>) {
                 dir_end = true;
             }
             s => {
-                out.extend_from_slice(s);
+                crate::buf::put(out, s);
                 out.push(b'/');
                 dir_end = false;
             }

@@ -66,9 +66,9 @@ pub fn rewrite_into<A: Allocator>(
         out.len()
     };
     tmp.clear();
-    tmp.extend_from_slice(&out[..dir]);
+    crate::buf::put(tmp, &out[..dir]);
     tmp.push(b'/');
-    tmp.extend_from_slice(&path[prefix.len()..]);
+    crate::buf::put(tmp, &path[prefix.len()..]);
     clean_into(tmp, out);
     if inside(out, &tmp[..dir]) {
         Rewrite::Rewritten

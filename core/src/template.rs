@@ -43,9 +43,9 @@ impl Template {
         out.reserve(self.len(version));
         for (i, p) in self.parts.iter().enumerate() {
             if i > 0 {
-                out.extend_from_slice(version.as_bytes());
+                crate::buf::put(out, version.as_bytes());
             }
-            out.extend_from_slice(p.as_bytes());
+            crate::buf::put(out, p.as_bytes());
         }
     }
 

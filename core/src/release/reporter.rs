@@ -83,7 +83,7 @@ pub fn reporter_script<A: Allocator>(out: &mut Vec<u8, A>, beacon: &str, token: 
     }
     out.reserve(SCRIPT_LEN + beacon.len() + token.len());
     for part in [HEAD, beacon, MID, token, TAIL] {
-        out.extend_from_slice(part.as_bytes());
+        crate::buf::put(out, part.as_bytes());
     }
 }
 

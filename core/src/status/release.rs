@@ -63,7 +63,7 @@ fn push_f64<A: Allocator>(out: &mut Vec<u8, A>, v: f64) {
     if s == b"-0" {
         s = b"0";
     }
-    out.extend_from_slice(s);
+    crate::buf::put(out, s);
 }
 
 fn push_opt_f64<A: Allocator>(out: &mut Vec<u8, A>, v: Option<f64>) {

@@ -13,7 +13,7 @@ use super::{
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 pub(super) fn push<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
-    out.extend_from_slice(s.as_bytes());
+    crate::buf::put(out, s.as_bytes());
 }
 
 pub(super) fn push_num<A: Allocator>(out: &mut Vec<u8, A>, mut n: u64) {
@@ -27,7 +27,7 @@ pub(super) fn push_num<A: Allocator>(out: &mut Vec<u8, A>, mut n: u64) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    crate::buf::put(out, &buf[i..]);
 }
 
 /// A JSON string literal; `<` is escaped too, so the text is safe inside HTML.
@@ -36,13 +36,13 @@ pub(super) fn push_json_str<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
     out.push(b'"');
     for &b in s.as_bytes() {
         match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
+            b'"' => crate::buf::put(out, b"\\\""),
+            b'\\' => crate::buf::put(out, b"\\\\"),
+            b'\n' => crate::buf::put(out, b"\\n"),
+            b'\r' => crate::buf::put(out, b"\\r"),
+            b'\t' => crate::buf::put(out, b"\\t"),
             b if b < 0x20 || b == b'<' || b == 0x7f => {
-                out.extend_from_slice(b"\\u00");
+                crate::buf::put(out, b"\\u00");
                 out.push(HEX[(b >> 4) as usize]);
                 out.push(HEX[(b & 15) as usize]);
             }
@@ -57,9 +57,9 @@ pub(super) fn push_label<A: Allocator>(out: &mut Vec<u8, A>, s: &str) {
     out.push(b'"');
     for &b in s.as_bytes() {
         match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
+            b'"' => crate::buf::put(out, b"\\\""),
+            b'\\' => crate::buf::put(out, b"\\\\"),
+            b'\n' => crate::buf::put(out, b"\\n"),
             b => out.push(b),
         }
     }
@@ -98,7 +98,7 @@ fn deployment_json<A: Allocator>(out: &mut Vec<u8, A>, d: &DeploymentSnapshot) {
             out.push(b',');
         }
         push_json_str(out, k.name());
-        out.extend_from_slice(b":{");
+        crate::buf::put(out, b":{");
         for (j, class) in CLASSES.iter().enumerate() {
             if j > 0 {
                 out.push(b',');
@@ -149,7 +149,7 @@ pub fn render_app_json<A: Allocator>(out: &mut Vec<u8, A>, app: &AppSnapshot) {
         out.push(b':');
         deployment_json(out, d);
     }
-    out.extend_from_slice(b"}}");
+    crate::buf::put(out, b"}}");
 }
 
 /// An error answer: `{"error": "…"}`.
