@@ -16,6 +16,7 @@
 //! placeholder split across two chunks is held back (at most 8 bytes) until the next one.
 
 pub mod render_cache;
+pub mod replay;
 mod scan;
 
 pub use scan::{Event, Piece, Scanner};

@@ -36,6 +36,17 @@ static MARK: [u8; 1] = [0];
 /// Rewrites `page` (whole) for `version` with `inj`, whose `head_first` is ignored: its place
 /// is recorded instead.
 pub fn render(version: &str, inj: &Injections<'static>, page: &[u8]) -> Rendered {
+    render_marked(version, inj, page, page.len().max(1)).0
+}
+
+/// [`render`], feeding the rewriter `step` bytes at a time and noting after each step what it
+/// had sent by then (see `replay`).
+pub(super) fn render_marked(
+    version: &str,
+    inj: &Injections<'static>,
+    page: &[u8],
+    step: usize,
+) -> (Rendered, Vec<super::replay::Mark>) {
     let inj = Injections {
         head_first: &MARK,
         ..inj.clone()
@@ -45,18 +56,29 @@ pub fn render(version: &str, inj: &Injections<'static>, page: &[u8]) -> Rendered
         bytes: Vec::with_capacity(page.len() + 1024),
         split: None,
     };
-    let mut sink = |p: &[u8]| {
-        if core::ptr::eq(p.as_ptr(), MARK.as_ptr()) {
-            out.split = Some(out.bytes.len());
-        } else {
-            out.bytes.extend_from_slice(p);
-        }
-    };
-    rw.write(page, &mut sink);
-    rw.end(&mut sink);
-    out
+    let mut marks = Vec::with_capacity(page.len() / step + 1);
+    let mut fed = 0;
+    for c in page.chunks(step) {
+        rw.write(c, &mut |p| collect(&mut out, p));
+        fed += c.len();
+        marks.push(super::replay::Mark {
+            fed,
+            out: out.bytes.len(),
+            head: out.split.is_some(),
+        });
+    }
+    rw.end(&mut |p| collect(&mut out, p));
+    (out, marks)
 }
 
+/// A piece of the rendered page, or the mark of `head_first`'s place.
+fn collect(out: &mut Rendered, p: &[u8]) {
+    if core::ptr::eq(p.as_ptr(), MARK.as_ptr()) {
+        out.split = Some(out.bytes.len());
+    } else {
+        out.bytes.extend_from_slice(p);
+    }
+}
 /// What a cached page was made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -75,25 +97,36 @@ pub struct Key {
     pub generation: u64,
 }
 
-struct Entry<P> {
-    key: Key,
+/// What a cache is keyed by: anything comparable that tells the configuration it was made in.
+pub trait CacheKey: PartialEq {
+    fn generation(&self) -> u64;
+}
+
+impl CacheKey for Key {
+    fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+struct Entry<K, P> {
+    key: K,
     page: Rc<P>,
     size: usize,
     used: u64,
 }
 
-/// Pages (of any form: the caller's `P`) by [`Key`], within `budget` bytes (a page larger
-/// than a quarter of it is not kept).
-pub struct RenderCache<P> {
+/// Pages (of any form: the caller's `P`) by [`Key`] (or another [`CacheKey`]), within
+/// `budget` bytes (a page larger than a quarter of it is not kept).
+pub struct RenderCache<P, K = Key> {
     budget: usize,
     bytes: usize,
     clock: u64,
-    entries: Vec<Entry<P>>,
+    entries: Vec<Entry<K, P>>,
     pub hits: u64,
     pub misses: u64,
 }
 
-impl<P> RenderCache<P> {
+impl<P, K: CacheKey> RenderCache<P, K> {
     pub fn new(budget: usize) -> Self {
         RenderCache {
             budget,
@@ -123,7 +156,7 @@ impl<P> RenderCache<P> {
         self.entries.is_empty()
     }
 
-    pub fn get(&mut self, key: &Key) -> Option<Rc<P>> {
+    pub fn get(&mut self, key: &K) -> Option<Rc<P>> {
         self.clock += 1;
         let clock = self.clock;
         match self.entries.iter_mut().find(|e| e.key == *key) {
@@ -141,7 +174,7 @@ impl<P> RenderCache<P> {
 
     /// Keeps `page` of `len` bytes under `key` (replacing an entry of the same key),
     /// dropping the least recently used pages until it fits. A page too large is not kept.
-    pub fn insert(&mut self, key: Key, page: Rc<P>, len: usize) {
+    pub fn insert(&mut self, key: K, page: Rc<P>, len: usize) {
         if !self.fits(len) {
             return;
         }
@@ -176,7 +209,7 @@ impl<P> RenderCache<P> {
     pub fn retain_generation(&mut self, generation: u64) {
         let mut freed = 0;
         self.entries.retain(|e| {
-            let keep = e.key.generation == generation;
+            let keep = e.key.generation() == generation;
             if !keep {
                 freed += e.size;
             }
