@@ -76,6 +76,10 @@ pub struct BodyState {
     /// The header filter held the response header back (a page that may come from the
     /// render cache, whose length is known only here): the body filter sends it first.
     pub header_held: bool,
+    /// A page that may be replayed from its last recording (`replay.rs`).
+    pub proxied: Option<crate::replay::Proxied>,
+    /// Bytes of the rewriter's output still to drop: they went out replayed.
+    skip: usize,
 }
 
 /// The render cache's side of a page (`render_cache.rs`).
@@ -109,6 +113,8 @@ impl BodyState {
             done: false,
             file: None,
             header_held: false,
+            proxied: None,
+            skip: 0,
         }
     }
 
@@ -134,6 +140,9 @@ impl BodyState {
 
     /// `$gray_render_cache`: `HIT`, `MISS` (rendered and sent by the cache), or empty.
     pub fn cache_status(&self) -> &'static str {
+        if let Some(p) = &self.proxied {
+            return p.status();
+        }
         match &self.file {
             Some(f) if f.page.is_some() && f.hit => "HIT",
             Some(f) if f.page.is_some() => "MISS",
@@ -183,6 +192,8 @@ struct Out {
     input_range: (usize, usize),
     /// Some output points into `input`.
     uses_input: bool,
+    /// Bytes of output to drop before any goes out (they went out replayed).
+    skip: usize,
 }
 
 impl Out {
@@ -196,6 +207,7 @@ impl Out {
             input: ptr::null_mut(),
             input_range: (0, 0),
             uses_input: false,
+            skip: 0,
         }
     }
 
@@ -231,7 +243,12 @@ impl Out {
     }
 
     /// Hands on one piece of the rewritten page.
-    fn put(&mut self, st: &mut Bufs, data: &[u8]) -> Option<()> {
+    fn put(&mut self, st: &mut Bufs, mut data: &[u8]) -> Option<()> {
+        if self.skip > 0 {
+            let n = self.skip.min(data.len());
+            self.skip -= n;
+            data = &data[n..];
+        }
         if data.is_empty() {
             return Some(());
         }
@@ -499,6 +516,7 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
     // SAFETY: live request
     let (pool, log) = unsafe { ((*r).pool, (*(*r).connection).log) };
     let mut out = Out::new(pool);
+    out.skip = st.skip;
     let mut last = false;
     let mut flush = false;
     let mut ok = true; // no allocation failed
@@ -526,9 +544,14 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
             }
             if (*b).temporary() != 0 || (*b).memory() != 0 || (*b).mmap() != 0 {
                 let len = (*b).last.offset_from((*b).pos) as usize;
-                if len > 0 && rewrite {
+                let data = core::slice::from_raw_parts((*b).pos, len);
+                if len > 0 && rewrite && replayed(st, &mut out, data, &mut ok) {
+                    (*b).pos = (*b).last; // matched the recording, whose page went out
+                } else if len > 0 && rewrite {
+                    if let Some(p) = st.proxied.as_mut() {
+                        p.keep(data);
+                    }
                     out.begin_input(b);
-                    let data = core::slice::from_raw_parts((*b).pos, len);
                     let (rewriter, _, mut bufs) = st.split();
                     rewriter.write(data, &mut |o| ok &= out.put(&mut bufs, o).is_some());
                     ok &= out.end_input(&mut bufs).is_some();
@@ -554,7 +577,16 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
         return Status::NGX_ERROR.into();
     }
     let mut subrequest = None;
-    if last {
+    if last && replay_ended(st, &mut out, &mut ok) {
+        // the whole page went out from its recording
+        if !ok || out.special(&mut st.split().2, true).is_none() {
+            return Status::NGX_ERROR.into();
+        }
+        st.done = true;
+    } else if last {
+        if let Some(p) = st.proxied.as_mut() {
+            p.finish_streamed();
+        }
         let (rewriter, mode, mut bufs) = st.split();
         let mut put = |o: &[u8]| ok &= out.put(&mut bufs, o).is_some();
         match mode {
@@ -571,6 +603,7 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
         return Status::NGX_ERROR.into();
     }
 
+    st.skip = out.skip;
     if out.head.is_null() && !input.is_null() && subrequest.is_none() {
         return Status::NGX_OK.into(); // all consumed, nothing to send yet
     }
@@ -600,6 +633,86 @@ fn filter(r: *mut ngx_http_request_t, st: &mut BodyState, input: *mut ngx_chain_
         return unsafe { ngx_http_send_special(r, NGX_HTTP_LAST as _) };
     }
     rc
+}
+
+/// `data`, the response's next bytes, compared with the page's recording: when they match,
+/// what the recording's page has ready goes into `out` (true); when they differ, the fresh
+/// rewriter is fed the matched source, its output set to skip what went out, and the caller
+/// streams `data` on (false, as when there is no recording).
+fn replayed(st: &mut BodyState, out: &mut Out, data: &[u8], ok: &mut bool) -> bool {
+    let Some(p) = st.proxied.as_mut() else {
+        return false;
+    };
+    let Some(slot) = p.recording() else {
+        return false;
+    };
+    let crate::replay::Slot::Page { rec, .. } = &*slot else {
+        return false;
+    };
+    if p.replay.feed(rec, data) {
+        let e = p.replay.ready(rec, false);
+        *ok &= emit(out, &mut st.free_bare, e, p.head_first()).is_some();
+        return true;
+    }
+    differ(st, out, ok);
+    false
+}
+
+/// The response's last buffer came while it matched its recording: the rest of the page
+/// goes out (true), or, when the response was shorter, the fresh rewriter takes over
+/// (false).
+fn replay_ended(st: &mut BodyState, out: &mut Out, ok: &mut bool) -> bool {
+    let Some(p) = st.proxied.as_mut() else {
+        return false;
+    };
+    let Some(slot) = p.recording() else {
+        return false;
+    };
+    let crate::replay::Slot::Page { rec, .. } = &*slot else {
+        return false;
+    };
+    if p.replay.complete(rec) {
+        let e = p.replay.ready(rec, true);
+        *ok &= emit(out, &mut st.free_bare, e, p.head_first()).is_some();
+        p.finish_replayed();
+        return true;
+    }
+    differ(st, out, ok);
+    if let Some(p) = st.proxied.as_mut() {
+        p.finish_streamed();
+    }
+    false
+}
+
+/// The response differs from its recording from here on: the fresh rewriter is fed the
+/// source that matched, and its output skips what went out replayed.
+fn differ(st: &mut BodyState, out: &mut Out, ok: &mut bool) {
+    let Some(p) = st.proxied.as_mut() else {
+        return;
+    };
+    let (slot, verified, sent) = p.differ();
+    out.skip = sent;
+    if let crate::replay::Slot::Page { rec, .. } = &*slot {
+        let (rewriter, _, mut bufs) = st.split();
+        rewriter.write(&rec.source[..verified], &mut |o| {
+            *ok &= out.put(&mut bufs, o).is_some()
+        });
+    }
+}
+
+/// Pieces of a recording's page (held until the request ends) and the request's
+/// `head_first`, by reference.
+fn emit(
+    out: &mut Out,
+    free_bare: &mut *mut ngx_chain_t,
+    e: frontend_gray_core::html::replay::Emit<'_>,
+    head_first: &[u8],
+) -> Option<()> {
+    out.refer(free_bare, e.before)?;
+    if e.head {
+        out.refer(free_bare, head_first)?;
+    }
+    out.refer(free_bare, e.after)
 }
 
 /// Reads the bytes of file buffer `b` into request memory, making it a memory buffer.

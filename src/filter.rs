@@ -172,6 +172,19 @@ fn entry_response(
         let length = r.headers_out.content_length_n;
         st.expect_file(d.version, inj, cfg as *const GrayConfig as usize, length);
         st.header_held = true;
+    } else if matches!(st.mode, Mode::Rewrite) {
+        // anything else (proxied, mostly) may be replayed from its last recording
+        st.proxied = Module::main_conf(r).and_then(|m| {
+            let length = r.headers_out.content_length_n;
+            crate::replay::start(
+                r,
+                m,
+                d.version,
+                &inj,
+                cfg as *const GrayConfig as usize,
+                length,
+            )
+        });
     }
     *c.body() = Some(st);
     clear_length(r);

@@ -61,6 +61,7 @@ mod handler;
 mod headers;
 mod release;
 mod render_cache;
+mod replay;
 mod status;
 mod variables;
 mod zone;

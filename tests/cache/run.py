@@ -13,6 +13,11 @@
   bound       a 1 MB cache and 120 pages of 200 KB: the worker's memory stays within the
               budget (measured), the newest pages hit, the oldest were evicted
   reload      `nginx -s reload` drops the cache (the first answer after it is a MISS)
+  replay      entries through proxy_pass: recorded (MISS), then replayed (HIT) byte-equal to a
+              server with the cache off, for every kind of page and three users; a page that
+              changes at the origin (a byte early, in the middle, at the end; cut; extended) is
+              served as the new page whole, recorded again, then replayed; a page that changes
+              on every response (per request) is marked volatile and streams
 
     tests/cache/run.py --nginx BIN --module SO [--only NAME,NAME]
 
@@ -103,7 +108,7 @@ pid logs/nginx.pid;
 error_log logs/error.log info;
 events {{ worker_connections 1024; }}
 http {{
-    log_format cache "$uri $gray_version $gray_render_cache";
+    log_format cache "$request_uri $gray_version $gray_render_cache";
     access_log logs/access.log cache;
     default_type text/plain;
     types {{ text/html html; }}
@@ -122,6 +127,18 @@ http {{
             frontend_gray app.yaml;
             rewrite ^/streamed/(.*)$ /$1 break;
             root html/$gray_version;
+        }}
+        # entries through proxy_pass, from the origin below (the same files)
+        location ~ ^/proxied/(.*)$ {{
+            frontend_gray app.yaml;
+            proxy_pass http://127.0.0.1:{self.port}/origin/$gray_version/$1;
+        }}
+        location /origin/ {{ alias html/; }}
+        # a page rendered per request
+        location /dyn/ {{ frontend_gray app.yaml; proxy_pass http://127.0.0.1:{self.port}/origin-dyn/; }}
+        location /origin-dyn/ {{
+            default_type text/html;
+            return 200 "<html><head></head><body><p>$request_id</p></body></html>";
         }}
     }}
 }}
@@ -174,10 +191,12 @@ http {{
         with open(os.path.join(self.prefix, "logs/access.log")) as f:
             return f.read().splitlines()
 
-    def statuses(self, n):
+    def statuses(self, n, prefix="/"):
+        """$gray_render_cache of the first `n` requests whose URI starts with `prefix`
+        (polled: nginx writes the log after the answer)."""
         deadline = time.time() + 5
         while time.time() < deadline:
-            lines = self.access()
+            lines = [ln for ln in self.access() if ln.startswith(prefix)]
             if len(lines) >= n:
                 return [ln.split(" ")[-1].replace("-", "") for ln in lines]  # "-": empty
             time.sleep(0.02)
@@ -237,12 +256,13 @@ def t_equal(args):
             n += 2
             if name != "plain.html" and name != "empty.html":
                 assert b'"beta": true' in b2 and b'"beta": false' in b9 and b"v2" in b2, (name, b2[:200])
-        st = ng.statuses(n)
-        # per page: the streamed answers (no status), one MISS per (page, version), the rest
-        # HITs; the empty page is not cached (nothing to gain)
+        ng.statuses(n)
+        st = [x for ln, x in zip(ng.access(), ng.statuses(n)) if not ln.startswith("/streamed/")]
+        # per page: one MISS per (page, version), the rest HITs; the empty page is not cached
+        # (nothing to gain); the streamed references (sendfile off) are left out
         cached = len(pages()) - 1
         counts = (st.count("MISS"), st.count("HIT"), st.count(""))
-        assert counts == (2 * cached, 7 * cached, 4 * cached + 11), (counts, st)
+        assert counts == (2 * cached, 7 * cached, 8), (counts, st)
         check_log(ng)
         return f"{len(pages())} kinds of page x 3 users: cached == streamed byte for byte; " \
                f"{st.count('MISS')} misses, {st.count('HIT')} hits"
@@ -383,8 +403,72 @@ def t_reload(args):
         ng.stop()
 
 
+def t_replay(args):
+    ng = Nginx(args.nginx, args.module).start()
+    ref = Nginx(args.nginx, args.module, cache="frontend_gray_render_cache off;").start()
+    try:
+        n = 0
+        for name in pages():
+            for cookie in ("", "userid=u2", "userid=u9"):
+                want = ref.get(f"/proxied/{name}", cookie)
+                for _ in range(2):
+                    got = ng.get(f"/proxied/{name}", cookie)
+                    n += 1
+                    assert got == want, f"{name} {cookie}: replayed page differs:\n{got[1][:300]!r}\n{want[1][:300]!r}"
+        st = ng.statuses(n, "/proxied/")
+        cached = len(pages()) - 1
+        counts = (st.count("MISS"), st.count("HIT"), st.count(""))
+        # per page: a MISS per version, the rest HITs; the empty page has nothing to record
+        assert counts == (2 * cached, 4 * cached, 6), (counts, st)
+        # the origin's page changes: every answer is the new page whole, recorded again
+        base = pages()["ssr.html"]
+        mid = len(base) // 2
+        changes = {
+            "a byte early": base[:40] + "X" + base[41:],
+            "a byte in the middle": base[:mid] + "<" + base[mid + 1:],
+            "the last byte": base[:-1] + "!",
+            "cut": base[: mid + 17],
+            "extended": base + "<p>more</p>",
+            "a new tail": base[:mid] + "</body></html>",
+        }
+        done = n
+        for what, text in changes.items():
+            for ngx in (ng, ref):
+                ngx.write("html/v1/chg.html", base)
+            for _ in range(2):
+                assert ng.get("/proxied/chg.html", "userid=u9") == ref.get("/proxied/chg.html", "userid=u9")
+            for ngx in (ng, ref):
+                ngx.write("html/v1/chg.html", text)
+            want = ref.get("/proxied/chg.html", "userid=u9")
+            for _ in range(2):
+                got = ng.get("/proxied/chg.html", "userid=u9")
+                assert got == want, f"{what}: {got[1][-200:]!r} != {want[1][-200:]!r}"
+            done += 4
+        st = ng.statuses(done, "/proxied/")[n:]
+        # per change: the old page (recorded, replayed), the new one (recorded, replayed); the
+        # first old page is a HIT after the first change (it is the same page again)
+        assert st[:4] == ["MISS", "HIT", "MISS", "HIT"], st
+        assert st[4:] == (["MISS", "HIT", "MISS", "HIT"]) * (len(changes) - 1), st
+        # a page rendered per request: recorded once, then volatile, streamed as it comes
+        ids = set()
+        for _ in range(4):
+            s, b = ng.get("/dyn/page.html", "userid=u2")
+            m = re.search(rb"<p>([0-9a-f]{32})</p>", b)
+            assert s == 200 and m and b"<meta name=release content=v2>" in b, b
+            ids.add(m.group(1))
+        assert len(ids) == 4, ids
+        dyn = ng.statuses(4, "/dyn/")
+        assert dyn == ["MISS", "", "", ""], dyn
+        check_log(ng)
+        return f"{len(pages())} kinds of page x 3 users replayed == streamed; {len(changes)} kinds " \
+               "of change served whole and recorded again; a per-request page goes volatile"
+    finally:
+        ng.stop()
+        ref.stop()
+
+
 TESTS = [("equal", t_equal), ("replace", t_replace), ("fresh", t_fresh), ("bound", t_bound),
-         ("reload", t_reload)]
+         ("reload", t_reload), ("replay", t_replay)]
 
 
 def main():

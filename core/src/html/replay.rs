@@ -149,5 +149,15 @@ impl Replay {
     }
 }
 
+/// What a recording is found by: the host and the request line's URI, hashed (a collision
+/// costs only a difference).
+pub fn page_key(host: &[u8], uri: &[u8]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&(host.len() as u64).to_le_bytes());
+    h.update(host);
+    h.update(uri);
+    h.digest()
+}
+
 #[cfg(test)]
 mod tests;
