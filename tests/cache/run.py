@@ -18,6 +18,8 @@
               changes at the origin (a byte early, in the middle, at the end; cut; extended) is
               served as the new page whole, recorded again, then replayed; a page that changes
               on every response (per request) is marked volatile and streams
+  replay-bound  a 1 MB budget and 120 proxied pages of 100 KB: the worker's memory stays
+              within it (measured), the newest pages replay, the oldest were evicted
 
     tests/cache/run.py --nginx BIN --module SO [--only NAME,NAME]
 
@@ -384,6 +386,36 @@ def t_bound(args):
         ng.stop()
 
 
+def t_replay_bound(args):
+    ng = Nginx(args.nginx, args.module, cache="frontend_gray_render_cache 1m;")
+    body = "<html><head></head><body>" + "<p>card</p>" * 7000 + "</body></html>\n"  # ~100 KB
+    for i in range(120):
+        ng.write(f"html/v1/p{i}.html", body.replace("card", f"card {i:03d}"))
+    ng.start()
+    try:
+        pid = workers(ng.proc.pid)[0]
+        ng.get("/proxied/p0.html")  # the worker's own memory for one page
+        ng.get("/proxied/p0.html")
+        rss0 = rss_kb(pid)
+        for i in range(120):
+            s, b = ng.get(f"/proxied/p{i}.html")
+            assert s == 200 and f"card {i:03d}".encode() in b
+        rss1 = rss_kb(pid)
+        ng.get("/proxied/p119.html")
+        ng.get("/proxied/p0.html")
+        st = ng.statuses(124, "/proxied/")
+        assert st[:3] == ["MISS", "HIT", "HIT"] and st[3:122] == ["MISS"] * 119, st
+        assert st[-2:] == ["HIT", "MISS"], st[-2:]  # p119 kept, p0 evicted long ago
+        grown = rss1 - rss0
+        # source and page of each recording (~200 KB) within the 1 MB, and the allocator's slack
+        assert grown <= 1536, f"worker RSS +{grown} KB"
+        check_log(ng)
+        return f"120 proxied pages of {len(body) // 1024} KB through a 1 MB budget: worker RSS " \
+               f"+{grown} KB; newest replayed, oldest evicted"
+    finally:
+        ng.stop()
+
+
 def t_reload(args):
     ng = Nginx(args.nginx, args.module).start()
     try:
@@ -468,7 +500,8 @@ def t_replay(args):
 
 
 TESTS = [("equal", t_equal), ("replace", t_replace), ("fresh", t_fresh), ("bound", t_bound),
-         ("reload", t_reload), ("replay", t_replay)]
+         ("reload", t_reload), ("replay", t_replay),
+         ("replay-bound", t_replay_bound)]
 
 
 def main():
