@@ -11,28 +11,18 @@ use super::{BodyState, Out};
 /// rewriter is fed the matched source, its output set to skip what went out, and the caller
 /// streams `data` on (false, as when there is no recording).
 pub(super) fn replayed(st: &mut BodyState, out: &mut Out, data: &[u8], ok: &mut bool) -> bool {
-    let Some(p) = st.proxied.as_mut() else {
-        return false;
-    };
-    let Some(slot) = p.recording() else {
-        return false;
-    };
-    let crate::replay::Slot::Page { rec, .. } = &*slot else {
-        return false;
-    };
-    if p.replay.feed(rec, data) {
-        let e = p.replay.ready(rec, false);
-        *ok &= emit(out, &mut st.free_bare, e, p.head_first()).is_some();
-        return true;
-    }
-    differ(st, out, ok);
-    false
+    step(st, out, Some(data), ok)
 }
 
 /// The response's last buffer came while it matched its recording: the rest of the page
 /// goes out (true), or, when the response was shorter, the fresh rewriter takes over
-/// (false).
+/// (false; the caller ends the response as a streamed one).
 pub(super) fn replay_ended(st: &mut BodyState, out: &mut Out, ok: &mut bool) -> bool {
+    step(st, out, None, ok)
+}
+
+/// [`replayed`] with `Some(data)`, [`replay_ended`] with `None`.
+fn step(st: &mut BodyState, out: &mut Out, data: Option<&[u8]>, ok: &mut bool) -> bool {
     let Some(p) = st.proxied.as_mut() else {
         return false;
     };
@@ -42,16 +32,19 @@ pub(super) fn replay_ended(st: &mut BodyState, out: &mut Out, ok: &mut bool) -> 
     let crate::replay::Slot::Page { rec, .. } = &*slot else {
         return false;
     };
-    if p.replay.complete(rec) {
-        let e = p.replay.ready(rec, true);
+    let matched = match data {
+        Some(d) => p.replay.feed(rec, d),
+        None => p.replay.complete(rec),
+    };
+    if matched {
+        let e = p.replay.ready(rec, data.is_none());
         *ok &= emit(out, &mut st.free_bare, e, p.head_first()).is_some();
-        p.finish_replayed();
+        if data.is_none() {
+            p.finish_replayed();
+        }
         return true;
     }
     differ(st, out, ok);
-    if let Some(p) = st.proxied.as_mut() {
-        p.finish_streamed();
-    }
     false
 }
 
