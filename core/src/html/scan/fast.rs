@@ -82,7 +82,7 @@ struct Layout {
 
 impl Layout {
     #[inline]
-    fn of(d: &[u8], w: usize, m: &Masks, from: usize) -> Layout {
+    fn of(m: &Masks, from: usize) -> Layout {
         let keep = above(from);
         let (quote, eq) = (m.quote & keep, m.eq & keep);
         // values: from a quote right after `=` to the next quote
@@ -101,19 +101,11 @@ impl Layout {
             | (open & !(name << 2)) // `<a ="b">`
             // a value before the tag's name has ended (from after its first letter):
             // `<a="b">`, or after a `/` of `</a="b">`
-            | (first_stop(starts << 2, m.sep | open) & open);
-        let mut odd = (odd != 0).then(|| odd.trailing_zeros() as usize);
-        // and a value between quotes of two kinds
-        let mut o = open & odd.map_or(!0, below);
-        while o != 0 {
-            let k = o.trailing_zeros() as usize;
-            let c = (close & above(k)).trailing_zeros() as usize;
-            if c < W && d[w + k] != d[w + c] {
-                odd = Some(k);
-                break;
-            }
-            o &= o - 1;
-        }
+            | (first_stop(starts << 2, m.sep | open) & open)
+            // a value between quotes of two kinds: its close is odd (the value goes on)
+            | (first_stop((open & m.dq) << 1, close) & !m.dq)
+            | (first_stop((open & !m.dq) << 1, close) & m.dq);
+        let odd = (odd != 0).then(|| odd.trailing_zeros() as usize);
         Layout {
             starts,
             inside,
@@ -132,7 +124,7 @@ pub(super) fn skip_inert(d: &[u8], mut i: usize) -> usize {
         // where the walk stands in the window, in text
         let mut from = 0;
         while from < W {
-            let l = Layout::of(d, w, &m, from);
+            let l = Layout::of(&m, from);
             let Some(b) = l.odd else {
                 // every tag has its usual shape: only their names are left to look at
                 if let Some(p) = first_live(d, ext, w, l.starts) {
@@ -225,6 +217,8 @@ fn first_live(d: &[u8], ext: &[u8; W + LOOKAHEAD], w: usize, mut starts: u64) ->
         };
         match class {
             INERT => {}
+            // one letter (`<p>`, `<b>`, `</b>`): none of those matters
+            NAME if !ext[at + 1].is_ascii_alphanumeric() => {}
             NAME if inert_name(&d[w + at..], at == k + 2) => {}
             _ => return Some(w + k),
         }

@@ -14,6 +14,8 @@ pub(super) struct Masks {
     pub gt: u64,
     /// `"` or `'`
     pub quote: u64,
+    /// `"`
+    pub dq: u64,
     /// `=`
     pub eq: u64,
     /// What ends a tag's or an attribute's name: the blanks (space, tab, LF, FF, CR) and `/`.
@@ -26,7 +28,7 @@ pub(super) fn classify(b: &[u8; 64]) -> Masks {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
         // SAFETY: `sse2` is enabled for the whole build (the cfg above), so the CPU running
-        // this has it; `classify_sse2` touches no memory but `b` (safe loads of it).
+        // this has it; `classify_sse2` reads no memory but `b`.
         unsafe { classify_sse2(b) }
     }
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
@@ -40,15 +42,14 @@ pub(super) fn classify(b: &[u8; 64]) -> Masks {
 #[inline]
 fn classify_sse2(b: &[u8; 64]) -> Masks {
     use std::arch::x86_64::{
-        _mm_andnot_si128, _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8, _mm_set_epi64x, _mm_sub_epi8,
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
     };
     let splat = |c: u8| _mm_set1_epi8(c as i8);
     let mut m = Masks::default();
     for (k, c) in b.chunks_exact(16).enumerate() {
-        let half = |h: usize| i64::from_le_bytes(c[h..h + 8].try_into().unwrap_or_default());
-        // two eight-byte loads make one unaligned 16-byte load once compiled
-        let v = _mm_set_epi64x(half(8), half(0));
+        // SAFETY: `c` is 16 bytes long (`chunks_exact`), all that an unaligned load reads.
+        let v = unsafe { _mm_loadu_si128(c.as_ptr().cast::<__m128i>()) };
         let bits = |x| ((_mm_movemask_epi8(x) as u32 & 0xffff) as u64) << (16 * k);
         let is = |c: u8| _mm_cmpeq_epi8(v, splat(c));
         // tab, LF, (not VT), FF, CR: 9 to 13 but 11
@@ -56,7 +57,9 @@ fn classify_sse2(b: &[u8; 64]) -> Masks {
         let ctl = _mm_andnot_si128(is(0x0b), _mm_cmpeq_epi8(_mm_min_epu8(t, splat(4)), t));
         m.lt |= bits(is(b'<'));
         m.gt |= bits(is(b'>'));
-        m.quote |= bits(_mm_or_si128(is(b'"'), is(b'\'')));
+        let dq = is(b'"');
+        m.quote |= bits(_mm_or_si128(dq, is(b'\'')));
+        m.dq |= bits(dq);
         m.eq |= bits(is(b'='));
         m.sep |= bits(_mm_or_si128(_mm_or_si128(is(b' '), is(b'/')), ctl));
     }
@@ -94,6 +97,7 @@ fn classify_swar(b: &[u8; 64]) -> Masks {
         m.lt |= bits(eq_bytes(w, b'<'));
         m.gt |= bits(eq_bytes(w, b'>'));
         m.quote |= bits(eq_bytes(w, b'"') | eq_bytes(w, b'\''));
+        m.dq |= bits(eq_bytes(w, b'"'));
         m.eq |= bits(eq_bytes(w, b'='));
         m.sep |= bits(blank);
     }
@@ -122,6 +126,7 @@ fn every_way_gives_the_same_masks() {
             want.lt |= ((c == b'<') as u64) << k;
             want.gt |= ((c == b'>') as u64) << k;
             want.quote |= ((c == b'"' || c == b'\'') as u64) << k;
+            want.dq |= ((c == b'"') as u64) << k;
             want.eq |= ((c == b'=') as u64) << k;
             want.sep |= (b" \t\n\x0c\r/".contains(&c) as u64) << k;
         }
