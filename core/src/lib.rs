@@ -1,7 +1,8 @@
 //! The pure logic of frontend-gray for nginx, with no nginx types anywhere: configuration,
 //! decision, rewriting, cookies. The nginx module (`src/` of the workspace root) adapts nginx
 //! requests to these functions and nothing else.
-// No unsafe code but the one audited copy in `buf` (allowed there alone).
+// No unsafe code but in two audited places, allowed there alone: the one copy of
+// `buf::put` and the SSE2 loads of `html/scan/simd.rs`.
 #![deny(unsafe_code)]
 
 pub mod buf;

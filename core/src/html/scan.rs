@@ -44,6 +44,8 @@
 //! Chunks may split anywhere: a `<` too close to the end of a chunk to classify is held
 //! back (at most [`LOOKAHEAD`] bytes) and examined with the next chunk.
 
+mod fast;
+mod simd;
 mod tag;
 mod text;
 mod tree;
@@ -356,7 +358,7 @@ impl Scanner {
                 State::Data => {
                     if !self.tree.all_names() {
                         // in the body: skip the tags that change nothing at once
-                        i = skip_inert(d, i);
+                        i = fast::skip_inert(d, i);
                     }
                     let next = memchr::memchr(b'<', &d[i..]);
                     let p = next.map_or(d.len(), |k| i + k);
@@ -554,9 +556,10 @@ impl Scanner {
 /// nor the tokenizer state: returns the first `<` that needs a closer look (anything else, a
 /// tag whose name or `>` lies past the end of `d`, or one too close to the end for
 /// [`LOOKAHEAD`]), or `d.len()`. What it skips is what [`Scanner::scan`] would have gone
-/// through with no effect, so stopping anywhere is safe.
+/// through with no effect, so stopping anywhere is safe. Byte by byte: `fast::skip_inert`
+/// does the same a window of 64 bytes at a time and leaves the last ones to this.
 #[inline]
-fn skip_inert(d: &[u8], mut i: usize) -> usize {
+fn skip_inert_bytewise(d: &[u8], mut i: usize) -> usize {
     loop {
         let p = match d.get(i) {
             Some(b'<') => i, // tags back to back

@@ -1,0 +1,167 @@
+//! The block walker against the bytewise one, on random markup.
+
+use super::super::skip_inert_bytewise;
+use super::skip_inert;
+
+/// Bits of markup: single bytes of an HTML-ish alphabet, and names and shapes that take the
+/// walker down each of its paths.
+const BITS: &[&[u8]] = &[
+    b"<",
+    b"<",
+    b"<",
+    b">",
+    b">",
+    b">",
+    b"/",
+    b"\"",
+    b"\"",
+    b"'",
+    b"=",
+    b"=",
+    b" ",
+    b" ",
+    b"s",
+    b"t",
+    b"b",
+    b"x",
+    b"i",
+    b"n",
+    b"p",
+    b"m",
+    b"a",
+    b"!",
+    b"-",
+    b"\t",
+    b"\n",
+    b"\x0b",
+    b"\0",
+    b"<p>",
+    b"</p>",
+    b"<div class=\"c\">",
+    b"</div>",
+    b"<a href=\"/x\">",
+    b"</a>",
+    b"<br/>",
+    b"<script>",
+    b"<style",
+    b"<title",
+    b"<textarea",
+    b"<svg",
+    b"<math",
+    b"<template",
+    b"</template",
+    b"<body",
+    b"</body",
+    b"<plaintext",
+    b"<noscript",
+    b"<xmp",
+    b"<iframe",
+    b"<span a=\"1\" b='2'>",
+    b" x=\"",
+    b"=\"",
+    b"='",
+    b"\">",
+    b"'>",
+    b"<!--",
+    b"-->",
+    b"<b title=a=\">",
+    b"<p x==\"y\">",
+    b"<i =\"x>\">",
+    b"</a x=\">\">",
+    b"<a/b=\"c>\">",
+    b"<a b\t=\"c>\">",
+    b"<tr",
+    b"<ta",
+    b"<Pre>",
+    b"<STYLE>",
+    b"</BODY>",
+    b"</bodyx>",
+    b"<img alt=\"Don't>\">",
+    b"<q a='x\"y>'>",
+    b"<u a=\"\"b=\"c>\">",
+    b"<u a=\"x\"=\"y>\">",
+];
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn markup(r: &mut Rng, len: usize) -> Vec<u8> {
+    let mut d = Vec::with_capacity(len + 32);
+    // mostly bits of tags, or mostly single bytes
+    let single = r.next() % 3 == 0;
+    while d.len() < len {
+        let k = r.next() as usize;
+        let bit = if single {
+            BITS[k % 29]
+        } else {
+            BITS[k % BITS.len()]
+        };
+        d.extend_from_slice(bit);
+    }
+    d.truncate(len);
+    d
+}
+
+/// The same place as the bytewise walk, from every offset around the window boundaries of
+/// random markup, 200,000 times.
+#[test]
+fn the_blocks_stop_where_the_bytes_do() {
+    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    for n in 0..200_000 {
+        let len = 60 + (r.next() % 200) as usize;
+        let d = markup(&mut r, len);
+        let i = match n % 4 {
+            0 => 0,
+            1 => (r.next() % 4) as usize,
+            // near the end of the first window (and of the one after)
+            2 => 56 + (r.next() % 16) as usize,
+            _ => (r.next() % len as u64) as usize,
+        }
+        .min(len);
+        let want = skip_inert_bytewise(&d, i);
+        assert_eq!(
+            skip_inert(&d, i),
+            want,
+            "{n}: from {i} in {:?}",
+            String::from_utf8_lossy(&d)
+        );
+    }
+}
+
+/// Tags that straddle the windows, at every offset: long ones, quoted values across the
+/// boundary, a `>` in a value just past it.
+#[test]
+fn tags_across_windows() {
+    let tags: &[&[u8]] = &[
+        b"<div class=\"a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5\">",
+        b"<a href=\"/a/very/long/path/that/goes/on/and/on/and/on/for/more/than/64/b>c\">",
+        b"<p title='>' x=\"y\" z=w>",
+        b"<span a=\"1\"b=\"2\"c=\"3\">",
+    ];
+    for t in tags {
+        for pad in 0..80 {
+            let mut d = vec![b'x'; pad];
+            for _ in 0..4 {
+                d.extend_from_slice(t);
+                d.extend_from_slice(b"<i>t</i>");
+            }
+            d.extend_from_slice(b"<script>");
+            d.extend_from_slice(&[b'y'; 100]);
+            for i in [0, pad.saturating_sub(1), pad] {
+                assert_eq!(
+                    skip_inert(&d, i),
+                    skip_inert_bytewise(&d, i),
+                    "{pad} {i}: {:?}",
+                    String::from_utf8_lossy(&d)
+                );
+            }
+        }
+    }
+}
