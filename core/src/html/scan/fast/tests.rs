@@ -95,7 +95,7 @@ impl Rng {
 fn markup(r: &mut Rng, len: usize) -> Vec<u8> {
     let mut d = Vec::with_capacity(len + 32);
     // mostly bits of tags, or mostly single bytes
-    let single = r.next() % 3 == 0;
+    let single = r.next().is_multiple_of(3);
     while d.len() < len {
         let k = r.next() as usize;
         let bit = if single {
