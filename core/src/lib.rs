@@ -18,6 +18,8 @@ pub mod release;
 pub mod rewrite;
 pub mod status;
 pub mod template;
+#[cfg(test)]
+mod test_rng;
 pub mod uid;
 pub mod userid;
 

@@ -1,5 +1,6 @@
 use super::*;
 use crate::html::EntryRewriter;
+use crate::test_rng::Rng;
 
 const HEAD: &[u8] = b"<script>var GC={u:7}</script>";
 
@@ -68,20 +69,6 @@ fn served(old: &[u8], new: &[u8], chunk: usize, head_first: &'static [u8]) -> (V
     }
     rw.end(&mut sink);
     (got, false)
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 const PARTS: &[&str] = &[

@@ -82,15 +82,7 @@ const BITS: &[&[u8]] = &[
     b"<u a=\"x\"=\"y>\">",
 ];
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use crate::test_rng::Rng;
 
 fn markup(r: &mut Rng, len: usize) -> Vec<u8> {
     let mut d = Vec::with_capacity(len + 32);
