@@ -44,7 +44,7 @@
 //! The result is always that of the bytewise walk (`skip_inert_bytewise`), which the tests
 //! check on random markup at every offset around the window boundaries.
 
-use super::simd::{classify, Masks};
+use super::simd::{Classify, Masks, Swar, Way};
 use super::tree::Name;
 use super::{name_len, skip_inert_bytewise, tag, tag_name, LOOKAHEAD};
 
@@ -133,13 +133,22 @@ impl Layout {
     }
 }
 
-/// See `skip_inert_bytewise`: the same, with the same result.
+/// See `skip_inert_bytewise`: the same, with the same result, the fastest way the CPU can.
 #[inline]
-pub(super) fn skip_inert(d: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_inert(d: &[u8], i: usize) -> usize {
+    Way::best()
+        .skip_inert(d, i)
+        .unwrap_or_else(|| walk(Swar, d, i))
+}
+
+/// [`skip_inert`] with the classification `c` (inlined here, into the copy of the walk that
+/// `simd` compiles for its instructions).
+#[inline(always)]
+pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
     'window: while let Some(ext) = d.get(i..i + W + LOOKAHEAD) {
         let ext: &[u8; W + LOOKAHEAD] = ext.try_into().unwrap_or(&[0; W + LOOKAHEAD]);
         let w = i;
-        let m = classify(ext[..W].try_into().unwrap_or(&[0; W]));
+        let m = c.classify(ext[..W].try_into().unwrap_or(&[0; W]));
         // where the walk stands in the window, in text
         let mut from = 0;
         while from < W {

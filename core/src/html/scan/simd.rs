@@ -22,22 +22,236 @@ pub(super) struct Masks {
     pub sep: u64,
 }
 
-/// The masks of `b`.
-#[inline(always)]
-pub(super) fn classify(b: &[u8; 64]) -> Masks {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        // SAFETY: `sse2` is enabled for the whole build (the cfg above), so the CPU running
-        // this has it; `classify_sse2` reads no memory but `b`.
-        unsafe { classify_sse2(b) }
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    {
+/// A way to classify 64 bytes, as a value that exists only where the CPU can run it (see
+/// [`Way::ready`]): `fast::walk` is generic over it, so that each way's classification
+/// inlines into a copy of the whole walk compiled for its instructions.
+pub(super) trait Classify: Copy {
+    /// The masks of `b`.
+    fn classify(self, b: &[u8; 64]) -> Masks;
+}
+
+/// The ways there are, for the tests to force each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Way {
+    /// Eight-byte words, no SIMD instructions: everywhere.
+    Swar,
+    /// Four 16-byte compares per class: the x86_64 baseline.
+    Sse2,
+    /// Two 32-byte compares per class, detected at run time.
+    Avx2,
+    /// One 64-byte compare to a mask register per class, detected at run time.
+    Avx512,
+}
+
+/// [`Way::Swar`].
+#[derive(Clone, Copy)]
+pub(super) struct Swar;
+
+impl Classify for Swar {
+    #[inline(always)]
+    fn classify(self, b: &[u8; 64]) -> Masks {
         classify_swar(b)
     }
 }
 
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+/// [`Way::Sse2`]: made only by [`Way::ready`], on x86_64 (where SSE2 is in the baseline).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(super) struct Sse2(());
+
+#[cfg(target_arch = "x86_64")]
+impl Classify for Sse2 {
+    #[inline(always)]
+    fn classify(self, b: &[u8; 64]) -> Masks {
+        // SAFETY: an `Sse2` exists only where the CPU has SSE2 (`Way::ready`: it is in the
+        // x86_64 baseline); `classify_sse2` reads no memory but `b`.
+        unsafe { classify_sse2(b) }
+    }
+}
+
+/// [`Way::Avx2`]: made only by [`Way::ready`], when the CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(super) struct Avx2(());
+
+#[cfg(target_arch = "x86_64")]
+impl Classify for Avx2 {
+    #[inline(always)]
+    fn classify(self, b: &[u8; 64]) -> Masks {
+        // SAFETY: an `Avx2` exists only where the CPU has AVX2 (`Way::ready` detected it);
+        // `classify_avx2` reads no memory but `b`.
+        unsafe { classify_avx2(b) }
+    }
+}
+
+/// [`Way::Avx512`]: made only by [`Way::ready`], when the CPU has AVX-512F and BW.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(super) struct Avx512(());
+
+#[cfg(target_arch = "x86_64")]
+impl Classify for Avx512 {
+    #[inline(always)]
+    fn classify(self, b: &[u8; 64]) -> Masks {
+        // SAFETY: an `Avx512` exists only where the CPU has AVX-512F and BW (`Way::ready`
+        // detected them); `classify_avx512` reads no memory but `b`.
+        unsafe { classify_avx512(b) }
+    }
+}
+
+/// The instructions, besides the way's own, that its copy of the walk is compiled with
+/// (bit scans and resets on the masks).
+#[cfg(target_arch = "x86_64")]
+fn bmi() -> bool {
+    std::arch::is_x86_feature_detected!("bmi1")
+        && std::arch::is_x86_feature_detected!("bmi2")
+        && std::arch::is_x86_feature_detected!("lzcnt")
+        && std::arch::is_x86_feature_detected!("popcnt")
+}
+
+impl Way {
+    /// Whether the CPU running this can go this way.
+    pub(super) fn ready(self) -> bool {
+        match self {
+            Way::Swar => true,
+            #[cfg(target_arch = "x86_64")]
+            Way::Sse2 => true,
+            #[cfg(target_arch = "x86_64")]
+            Way::Avx2 => std::arch::is_x86_feature_detected!("avx2") && bmi(),
+            #[cfg(target_arch = "x86_64")]
+            Way::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && bmi()
+            }
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// The fastest way the CPU can go, found once.
+    pub(super) fn best() -> Way {
+        use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+        const WAYS: [Way; 4] = [Way::Avx512, Way::Avx2, Way::Sse2, Way::Swar];
+        static BEST: AtomicU8 = AtomicU8::new(u8::MAX);
+        match BEST.load(Relaxed) {
+            k if (k as usize) < WAYS.len() => WAYS[k as usize],
+            _ => {
+                let k = WAYS
+                    .iter()
+                    .position(|w| w.ready())
+                    .unwrap_or(WAYS.len() - 1);
+                BEST.store(k as u8, Relaxed);
+                WAYS[k]
+            }
+        }
+    }
+
+    /// `fast::walk` this way, `None` if the CPU cannot go it.
+    #[inline]
+    pub(super) fn skip_inert(self, d: &[u8], i: usize) -> Option<usize> {
+        if !self.ready() {
+            return None;
+        }
+        Some(match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `ready`: the CPU has AVX-512F and BW, AVX2, BMI1, BMI2, LZCNT, POPCNT,
+            // all that `walk_avx512` is compiled for; the token is made only here.
+            Way::Avx512 => unsafe { walk_avx512(Avx512(()), d, i) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, for AVX2 and the bit instructions.
+            Way::Avx2 => unsafe { walk_avx2(Avx2(()), d, i) },
+            #[cfg(target_arch = "x86_64")]
+            Way::Sse2 => super::fast::walk(Sse2(()), d, i),
+            _ => super::fast::walk(Swar, d, i),
+        })
+    }
+}
+
+/// `fast::walk` with AVX-512 classification, compiled for it (and its masks scanned with
+/// BMI), so that the classification inlines.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2,lzcnt,popcnt")]
+fn walk_avx512(t: Avx512, d: &[u8], i: usize) -> usize {
+    super::fast::walk(t, d, i)
+}
+
+/// `fast::walk` with AVX2 classification, compiled for it.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+fn walk_avx2(t: Avx2, d: &[u8], i: usize) -> usize {
+    super::fast::walk(t, d, i)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+#[inline]
+fn classify_avx512(b: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{
+        __m512i, _mm512_cmpeq_epi8_mask, _mm512_cmple_epu8_mask, _mm512_loadu_si512,
+        _mm512_set1_epi8, _mm512_sub_epi8,
+    };
+    // SAFETY: `b` is 64 bytes long, all that an unaligned load reads.
+    let v = unsafe { _mm512_loadu_si512(b.as_ptr().cast::<__m512i>()) };
+    macro_rules! is {
+        ($c:expr) => {
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8($c as i8))
+        };
+    }
+    // tab, LF, (not VT), FF, CR: 9 to 13 but 11
+    let t = _mm512_sub_epi8(v, _mm512_set1_epi8(9));
+    let ctl = _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(4)) & !is!(0x0b);
+    let dq = is!(b'"');
+    Masks {
+        lt: is!(b'<'),
+        gt: is!(b'>'),
+        quote: dq | is!(b'\''),
+        dq,
+        eq: is!(b'='),
+        sep: is!(b' ') | is!(b'/') | ctl,
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn classify_avx2(b: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{
+        __m256i, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
+    };
+    let mut m = Masks::default();
+    for (k, c) in b.chunks_exact(32).enumerate() {
+        // SAFETY: `c` is 32 bytes long (`chunks_exact`), all that an unaligned load reads.
+        let v = unsafe { _mm256_loadu_si256(c.as_ptr().cast::<__m256i>()) };
+        macro_rules! bits {
+            ($x:expr) => {
+                ((_mm256_movemask_epi8($x) as u32) as u64) << (32 * k)
+            };
+        }
+        macro_rules! is {
+            ($c:expr) => {
+                _mm256_cmpeq_epi8(v, _mm256_set1_epi8($c as i8))
+            };
+        }
+        let t = _mm256_sub_epi8(v, _mm256_set1_epi8(9));
+        let ctl = _mm256_andnot_si256(
+            is!(0x0b),
+            _mm256_cmpeq_epi8(_mm256_min_epu8(t, _mm256_set1_epi8(4)), t),
+        );
+        m.lt |= bits!(is!(b'<'));
+        m.gt |= bits!(is!(b'>'));
+        let dq = is!(b'"');
+        m.quote |= bits!(_mm256_or_si256(dq, is!(b'\'')));
+        m.dq |= bits!(dq);
+        m.eq |= bits!(is!(b'='));
+        m.sep |= bits!(_mm256_or_si256(_mm256_or_si256(is!(b' '), is!(b'/')), ctl));
+    }
+    m
+}
+
+#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 #[inline]
 fn classify_sse2(b: &[u8; 64]) -> Masks {
@@ -70,7 +284,6 @@ const LO: u64 = 0x0101_0101_0101_0101;
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 
 /// The high bit of each byte of `w` equal to `c` (exactly: no borrow between bytes).
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 #[inline]
 fn eq_bytes(w: u64, c: u8) -> u64 {
     let x = w ^ (LO * c as u64);
@@ -78,14 +291,12 @@ fn eq_bytes(w: u64, c: u8) -> u64 {
 }
 
 /// The high bits of the bytes of `h` gathered into the low eight bits.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 #[inline]
 fn gather(h: u64) -> u64 {
     ((h >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
 }
 
 /// [`classify`] eight bytes at a time, with no SIMD instructions.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 fn classify_swar(b: &[u8; 64]) -> Masks {
     let mut m = Masks::default();
     for (k, c) in b.chunks_exact(8).enumerate() {
@@ -105,8 +316,37 @@ fn classify_swar(b: &[u8; 64]) -> Masks {
 }
 
 #[cfg(test)]
+impl Way {
+    /// Every way, the CPU able to go it or not.
+    pub(super) const ALL: [Way; 4] = [Way::Swar, Way::Sse2, Way::Avx2, Way::Avx512];
+
+    /// The masks of `b` this way, `None` if the CPU cannot go it.
+    fn classify(self, b: &[u8; 64]) -> Option<Masks> {
+        if !self.ready() {
+            return None;
+        }
+        Some(match self {
+            #[cfg(target_arch = "x86_64")]
+            Way::Avx512 => Avx512(()).classify(b),
+            #[cfg(target_arch = "x86_64")]
+            Way::Avx2 => Avx2(()).classify(b),
+            #[cfg(target_arch = "x86_64")]
+            Way::Sse2 => Sse2(()).classify(b),
+            _ => Swar.classify(b),
+        })
+    }
+}
+
+/// Each way the CPU can go gives the masks byte by byte comparison gives, on random and on
+/// adversarial windows (the bytes around each class, the ends of the blank range, high bits).
+#[cfg(test)]
 #[test]
 fn every_way_gives_the_same_masks() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // on the machine the tests run on, all of them are exercised
+        assert!(Way::Sse2.ready());
+    }
     let alphabet = b"<>\"'=/ a\x00\xff\xbc\x3d\x3b\x3f\x21\t\n\x0b\x0c\r\x08\x0e\x89";
     let mut r = 0x2545_f491_4f6c_dd1du64;
     for n in 0..100_000 {
@@ -131,6 +371,10 @@ fn every_way_gives_the_same_masks() {
             want.sep |= (b" \t\n\x0c\r/".contains(&c) as u64) << k;
         }
         assert_eq!(classify_swar(&b), want, "{b:?}");
-        assert_eq!(classify(&b), want, "{b:?}");
+        for way in Way::ALL {
+            if let Some(m) = way.classify(&b) {
+                assert_eq!(m, want, "{way:?} {b:?}");
+            }
+        }
     }
 }

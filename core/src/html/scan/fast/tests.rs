@@ -1,7 +1,20 @@
 //! The block walker against the bytewise one, on random markup.
 
+use super::super::simd::Way;
 use super::super::skip_inert_bytewise;
 use super::skip_inert;
+
+/// `skip_inert` each way the CPU can go (on x86_64 with AVX-512 that is all of them), checked
+/// against the bytewise walk.
+fn check(d: &[u8], i: usize, what: &dyn Fn() -> String) {
+    let want = skip_inert_bytewise(d, i);
+    assert_eq!(skip_inert(d, i), want, "{}", what());
+    for way in Way::ALL {
+        if let Some(got) = way.skip_inert(d, i) {
+            assert_eq!(got, want, "{way:?}: {}", what());
+        }
+    }
+}
 
 /// Bits of markup: single bytes of an HTML-ish alphabet, and names and shapes that take the
 /// walker down each of its paths.
@@ -117,13 +130,9 @@ fn the_blocks_stop_where_the_bytes_do() {
             _ => (r.next() % len as u64) as usize,
         }
         .min(len);
-        let want = skip_inert_bytewise(&d, i);
-        assert_eq!(
-            skip_inert(&d, i),
-            want,
-            "{n}: from {i} in {:?}",
-            String::from_utf8_lossy(&d)
-        );
+        check(&d, i, &|| {
+            format!("{n}: from {i} in {:?}", String::from_utf8_lossy(&d))
+        });
     }
 }
 
@@ -147,13 +156,22 @@ fn tags_across_windows() {
             d.extend_from_slice(b"<script>");
             d.extend_from_slice(&[b'y'; 100]);
             for i in [0, pad.saturating_sub(1), pad] {
-                assert_eq!(
-                    skip_inert(&d, i),
-                    skip_inert_bytewise(&d, i),
-                    "{pad} {i}: {:?}",
-                    String::from_utf8_lossy(&d)
-                );
+                check(&d, i, &|| {
+                    format!("{pad} {i}: {:?}", String::from_utf8_lossy(&d))
+                });
             }
         }
     }
+}
+
+/// The machine the tests run on goes every way there is (so that none is left untested
+/// there); elsewhere, at least the portable one.
+#[test]
+fn every_way_is_tested() {
+    assert!(Way::Swar.ready());
+    #[cfg(target_arch = "x86_64")]
+    assert!(Way::Sse2.ready());
+    let ready: Vec<Way> = Way::ALL.into_iter().filter(|w| w.ready()).collect();
+    eprintln!("ways this CPU can go: {ready:?}, best {:?}", Way::best());
+    assert!(ready.contains(&Way::best()));
 }
