@@ -4,22 +4,27 @@
 //! # Figures
 //!
 //! `cargo run --release --example rewrite_speed -p frontend-gray-core -- MODE`, best of 3 on a
-//! loaded 2-core machine (the bytewise walk before, this after; instructions from callgrind,
-//! `N=20`, which do not depend on the load):
+//! loaded 2-core machine (the bytewise walk; the SSE2 windows; this, with AVX-512BW on a CPU
+//! that has it). The load changes the figures by up to a factor of two from one run to the
+//! next (the same binary gave 1421 and 2160 MB/s for `ssr` minutes apart), and callgrind
+//! cannot run AVX-512, so they are rough:
 //!
-//! | mode      | before        | after         | instructions (N=20) |
-//! |-----------|---------------|---------------|---------------------|
-//! | `ssr`     | 673 MB/s      | 1531 MB/s     | 68.4 M → 42.1 M     |
-//! | default   | 411 MB/s      | 542 MB/s      | 89.8 M → 71.7 M     |
-//! | `none`    | 11985 MB/s    | 11909 MB/s    | (no tokenizing)     |
-//! | `nolast`  | 12154 MB/s    | 11745 MB/s    | (stops at `<body>`) |
+//! | mode      | bytewise      | SSE2 windows  | AVX-512 + first letters |
+//! |-----------|---------------|---------------|-------------------------|
+//! | `ssr`     | 673 MB/s      | 1112–1531 MB/s | 1712 MB/s (2160 seen)  |
+//! | default   | 411 MB/s      | 542–588 MB/s  | 763 MB/s                |
+//! | `none`    | 11985 MB/s    | 17129 MB/s    | (does not come here)    |
+//! | `nolast`  | 12154 MB/s    | 12444 MB/s    | (stops at `<body>`)     |
 //!
-//! (`none` and `nolast` do not come here: their difference is noise.) The 2.5 GB/s aimed at
-//! for `ssr` is not reached: per window, the classification (six masks, ~170 instructions
-//! with SSE2's two-operand compares) and [`Layout::of`] (~80) are three quarters of the time;
-//! the tags themselves cost a table lookup each. What would help next: fewer masks (SSSE3's
-//! `pshufb` classifies all at once, but is not in the x86_64 baseline), and on the default
-//! page the `<span>` tags (`s` may begin `script`) that still go to [`inert_name`].
+//! The 2.5 GB/s aimed at for `ssr` is not reached for sure. With the classification down to
+//! one compare per class (`simd`: AVX-512BW; AVX2 two), what is left per window is
+//! [`Layout::of`] (~80 instructions) and the tags: their first letters are now checked for
+//! all of them at once ([`surely_inert`]), only the others one by one in [`first_live`]; a
+//! tag that goes on past the window no longer goes through [`end_in`] before the walk
+//! starts again at its `<`. perf (`-e cpu-clock`, `ssr`): the walk is ~75 % of the time,
+//! memchr in the JSON script ~10 %. What would help next: carrying the state of a tag across
+//! windows instead of classifying its bytes again, and a cheaper [`Layout::of`] for windows
+//! with no quote.
 //!
 //!
 //! # How
@@ -95,8 +100,8 @@ struct Layout {
     /// The offsets inside tags, from the `<` to before the `>` (to the end of the window for
     /// a tag that ends later).
     inside: u64,
-    /// The first place where the shapes are not the usual ones.
-    odd: Option<usize>,
+    /// The places where the shapes are not the usual ones (only the first of them matters).
+    odd: u64,
 }
 
 impl Layout {
@@ -124,13 +129,24 @@ impl Layout {
             // a value between quotes of two kinds: its close is odd (the value goes on)
             | (first_stop((open & m.dq) << 1, close) & !m.dq)
             | (first_stop((open & !m.dq) << 1, close) & m.dq);
-        let odd = (odd != 0).then(|| odd.trailing_zeros() as usize);
         Layout {
             starts,
             inside,
             odd,
         }
     }
+}
+
+/// The offsets where a tag that begins there is surely inert (its first letters say so, as
+/// in [`first_live`], from the masks of the bytes after it): a letter after `<` that begins
+/// no name that matters, or one that does but is alone (`<p>`, `<b `); the same after `</`.
+/// Not the last three, whose bytes go past the window.
+#[inline(always)]
+fn surely_inert(m: &Masks) -> u64 {
+    let short = m.sep | m.gt; // after a name's first letter: it is one letter long
+    let open = m.letter >> 1 & !(m.open1 >> 1 & !(short >> 2));
+    let close = m.slash >> 1 & m.letter >> 2 & !(m.close1 >> 2 & !(short >> 3));
+    (open | close) & below(W - 3)
 }
 
 /// See `skip_inert_bytewise`: the same, with the same result, the fastest way the CPU can.
@@ -149,22 +165,31 @@ pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
         let ext: &[u8; W + LOOKAHEAD] = ext.try_into().unwrap_or(&[0; W + LOOKAHEAD]);
         let w = i;
         let m = c.classify(ext[..W].try_into().unwrap_or(&[0; W]));
+        let sure = surely_inert(&m);
         // where the walk stands in the window, in text
         let mut from = 0;
         while from < W {
             let l = Layout::of(&m, from);
-            let Some(b) = l.odd else {
-                // every tag has its usual shape: only their names are left to look at
-                if let Some(p) = first_live(d, ext, w, l.starts) {
-                    return p;
+            if l.odd & !(1 << 63) == 0 {
+                // every tag has its usual shape, but maybe one that goes on past the window:
+                // only their names are left to look at, and then that tag is looked at again
+                // from a window that begins at its `<` (if that is not this one)
+                let past = l.inside >> 63 != 0;
+                let last = 63 - (l.starts | 1).leading_zeros() as usize;
+                if !past || last > 0 {
+                    if let Some(p) = first_live(d, ext, w, sure, l.starts) {
+                        return p;
+                    }
+                    i = w + if past { last } else { W };
+                    continue 'window;
                 }
-                break;
-            };
+            }
+            let b = l.odd.trailing_zeros() as usize;
             // the tags that begin before the odd place (or at it: bit 63)
             let before = l.starts & upto(b);
             if l.inside & 1 << b == 0 {
                 // in text: it changes nothing (a quote, a `=`)
-                if let Some(p) = first_live(d, ext, w, before) {
+                if let Some(p) = first_live(d, ext, w, sure, before) {
                     return p;
                 }
                 from = b + 1;
@@ -173,7 +198,7 @@ pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
             // in a tag: the last one that begins before it, to the state machine
             debug_assert!(before != 0);
             let k = 63 - before.leading_zeros() as usize;
-            if let Some(p) = first_live(d, ext, w, before & below(k) | 1 << k) {
+            if let Some(p) = first_live(d, ext, w, sure, before & below(k) | 1 << k) {
                 return p;
             }
             let p = w + k;
@@ -233,9 +258,17 @@ const fn after(names: &[u8], slash: bool) -> [u8; 256] {
 
 /// The first of the tags beginning at the bits of `starts` (in the window at `w`, whose
 /// bytes and the [`LOOKAHEAD`] after them are `ext`) that is not inert (see
-/// `skip_inert_bytewise`).
+/// `skip_inert_bytewise`), those at the bits of `sure` ([`surely_inert`]) being inert.
 #[inline]
-fn first_live(d: &[u8], ext: &[u8; W + LOOKAHEAD], w: usize, mut starts: u64) -> Option<usize> {
+fn first_live(
+    d: &[u8],
+    ext: &[u8; W + LOOKAHEAD],
+    w: usize,
+    sure: u64,
+    starts: u64,
+) -> Option<usize> {
+    // the others, one by one
+    let mut starts = starts & !sure;
     while starts != 0 {
         let k = starts.trailing_zeros() as usize;
         starts &= starts - 1;

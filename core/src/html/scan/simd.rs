@@ -1,8 +1,13 @@
 //! The one place with `unsafe` in the crate: 64 bytes classified at once into bitmasks of the
-//! bytes that matter to the tag walker of `fast` (`<`, `>`, the two quotes together, `=`, and
-//! what ends a name), bit `k` for byte `k`. On x86_64 with SSE2 (part of its baseline, so there is nothing to detect
-//! at run time) that is four 16-byte compares per class; elsewhere the same masks come from
-//! eight-byte words (SWAR). A unit test checks that both agree.
+//! bytes that matter to the tag walker of `fast` (`<`, `>`, the two quotes together, `=`,
+//! what ends a name, `/`, and the letters, those that begin a name that matters apart), bit
+//! `k` for byte `k`. Four ways ([`Way`]): with AVX-512BW one compare to a mask register per
+//! class, with AVX2 two 32-byte compares, with SSE2 (the x86_64 baseline) four 16-byte ones,
+//! elsewhere eight-byte words (SWAR). The fastest the CPU has is detected once
+//! ([`Way::best`]) and each SIMD way has its own copy of the whole walk compiled for its
+//! instructions (`walk_avx512`, `walk_avx2`), so that the classification inlines and the
+//! detection costs nothing per window. A unit test checks that every way the CPU can go
+//! gives the same masks; the walker's tests go each way too.
 #![allow(unsafe_code)]
 
 /// Bitmasks of one 64-byte block.
@@ -20,7 +25,19 @@ pub(super) struct Masks {
     pub eq: u64,
     /// What ends a tag's or an attribute's name: the blanks (space, tab, LF, FF, CR) and `/`.
     pub sep: u64,
+    /// `/`
+    pub slash: u64,
+    /// ASCII letters.
+    pub letter: u64,
+    /// The letters that begin the names of start tags that matter (`stxinpm`, either case).
+    pub open1: u64,
+    /// The letters that begin the names of end tags that matter (`bt`, either case).
+    pub close1: u64,
 }
+
+/// The letters of [`Masks::open1`] and [`Masks::close1`], lower case.
+const OPEN1: &[u8; 7] = b"stxinpm";
+const CLOSE1: &[u8; 2] = b"bt";
 
 /// A way to classify 64 bytes, as a value that exists only where the CPU can run it (see
 /// [`Way::ready`]): `fast::walk` is generic over it, so that each way's classification
@@ -190,7 +207,7 @@ fn walk_avx2(t: Avx2, d: &[u8], i: usize) -> usize {
 fn classify_avx512(b: &[u8; 64]) -> Masks {
     use std::arch::x86_64::{
         __m512i, _mm512_cmpeq_epi8_mask, _mm512_cmple_epu8_mask, _mm512_loadu_si512,
-        _mm512_set1_epi8, _mm512_sub_epi8,
+        _mm512_or_si512, _mm512_set1_epi8, _mm512_sub_epi8,
     };
     // SAFETY: `b` is 64 bytes long, all that an unaligned load reads.
     let v = unsafe { _mm512_loadu_si512(b.as_ptr().cast::<__m512i>()) };
@@ -203,13 +220,29 @@ fn classify_avx512(b: &[u8; 64]) -> Masks {
     let t = _mm512_sub_epi8(v, _mm512_set1_epi8(9));
     let ctl = _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(4)) & !is!(0x0b);
     let dq = is!(b'"');
+    let slash = is!(b'/');
+    // letters: `a` to `z` once the case bit is set
+    let lower = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+    let letter = _mm512_cmple_epu8_mask(
+        _mm512_sub_epi8(lower, _mm512_set1_epi8(b'a' as i8)),
+        _mm512_set1_epi8(25),
+    );
+    let any = |s: &[u8]| {
+        s.iter().fold(0, |m, &c| {
+            m | _mm512_cmpeq_epi8_mask(lower, _mm512_set1_epi8(c as i8))
+        })
+    };
     Masks {
         lt: is!(b'<'),
         gt: is!(b'>'),
         quote: dq | is!(b'\''),
         dq,
         eq: is!(b'='),
-        sep: is!(b' ') | is!(b'/') | ctl,
+        sep: is!(b' ') | slash | ctl,
+        slash,
+        letter,
+        open1: any(OPEN1),
+        close1: any(CLOSE1),
     }
 }
 
@@ -219,7 +252,8 @@ fn classify_avx512(b: &[u8; 64]) -> Masks {
 fn classify_avx2(b: &[u8; 64]) -> Masks {
     use std::arch::x86_64::{
         __m256i, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8,
-        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_setzero_si256,
+        _mm256_sub_epi8,
     };
     let mut m = Masks::default();
     for (k, c) in b.chunks_exact(32).enumerate() {
@@ -246,7 +280,22 @@ fn classify_avx2(b: &[u8; 64]) -> Masks {
         m.quote |= bits!(_mm256_or_si256(dq, is!(b'\'')));
         m.dq |= bits!(dq);
         m.eq |= bits!(is!(b'='));
-        m.sep |= bits!(_mm256_or_si256(_mm256_or_si256(is!(b' '), is!(b'/')), ctl));
+        let slash = is!(b'/');
+        m.sep |= bits!(_mm256_or_si256(_mm256_or_si256(is!(b' '), slash), ctl));
+        m.slash |= bits!(slash);
+        let lower = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+        let t = _mm256_sub_epi8(lower, _mm256_set1_epi8(b'a' as i8));
+        m.letter |= bits!(_mm256_cmpeq_epi8(
+            _mm256_min_epu8(t, _mm256_set1_epi8(25)),
+            t
+        ));
+        let any = |s: &[u8]| {
+            s.iter().fold(_mm256_setzero_si256(), |m, &c| {
+                _mm256_or_si256(m, _mm256_cmpeq_epi8(lower, _mm256_set1_epi8(c as i8)))
+            })
+        };
+        m.open1 |= bits!(any(OPEN1));
+        m.close1 |= bits!(any(CLOSE1));
     }
     m
 }
@@ -257,7 +306,7 @@ fn classify_avx2(b: &[u8; 64]) -> Masks {
 fn classify_sse2(b: &[u8; 64]) -> Masks {
     use std::arch::x86_64::{
         __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
-        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128, _mm_sub_epi8,
     };
     let splat = |c: u8| _mm_set1_epi8(c as i8);
     let mut m = Masks::default();
@@ -275,7 +324,19 @@ fn classify_sse2(b: &[u8; 64]) -> Masks {
         m.quote |= bits(_mm_or_si128(dq, is(b'\'')));
         m.dq |= bits(dq);
         m.eq |= bits(is(b'='));
-        m.sep |= bits(_mm_or_si128(_mm_or_si128(is(b' '), is(b'/')), ctl));
+        let slash = is(b'/');
+        m.sep |= bits(_mm_or_si128(_mm_or_si128(is(b' '), slash), ctl));
+        m.slash |= bits(slash);
+        let lower = _mm_or_si128(v, splat(0x20));
+        let t = _mm_sub_epi8(lower, splat(b'a'));
+        m.letter |= bits(_mm_cmpeq_epi8(_mm_min_epu8(t, splat(25)), t));
+        let any = |s: &[u8]| {
+            s.iter().fold(_mm_setzero_si128(), |m, &c| {
+                _mm_or_si128(m, _mm_cmpeq_epi8(lower, splat(c)))
+            })
+        };
+        m.open1 |= bits(any(OPEN1));
+        m.close1 |= bits(any(CLOSE1));
     }
     m
 }
@@ -288,6 +349,16 @@ const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 fn eq_bytes(w: u64, c: u8) -> u64 {
     let x = w ^ (LO * c as u64);
     !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// The high bit of each byte of `x` (its case bit set) from `a` to `z`, exactly: the low
+/// seven bits of each plus at most `0x1f` do not carry into the next byte.
+#[inline]
+fn letters(x: u64) -> u64 {
+    let low = x & LOW7;
+    let from_a = low + LO * (0x80 - b'a' as u64);
+    let past_z = low + LO * (0x80 - b'z' as u64 - 1);
+    from_a & !past_z & !x & !LOW7
 }
 
 /// The high bits of the bytes of `h` gathered into the low eight bits.
@@ -311,6 +382,12 @@ fn classify_swar(b: &[u8; 64]) -> Masks {
         m.dq |= bits(eq_bytes(w, b'"'));
         m.eq |= bits(eq_bytes(w, b'='));
         m.sep |= bits(blank);
+        m.slash |= bits(eq_bytes(w, b'/'));
+        let lower = w | LO * 0x20;
+        m.letter |= bits(letters(lower));
+        let any = |s: &[u8]| s.iter().fold(0, |h, &c| h | eq_bytes(lower, c));
+        m.open1 |= bits(any(OPEN1));
+        m.close1 |= bits(any(CLOSE1));
     }
     m
 }
@@ -347,7 +424,7 @@ fn every_way_gives_the_same_masks() {
         // on the machine the tests run on, all of them are exercised
         assert!(Way::Sse2.ready());
     }
-    let alphabet = b"<>\"'=/ a\x00\xff\xbc\x3d\x3b\x3f\x21\t\n\x0b\x0c\r\x08\x0e\x89";
+    let alphabet = b"<>\"'=/ aAsStTxXiInNpPmMbBzZ@[`{\x53\x73\xd3\xf3\x00\xff\xbc\x3d\x3b\x3f\x21\t\n\x0b\x0c\r\x08\x0e\x89";
     let mut r = 0x2545_f491_4f6c_dd1du64;
     for n in 0..100_000 {
         let mut b = [0u8; 64];
@@ -369,6 +446,11 @@ fn every_way_gives_the_same_masks() {
             want.dq |= ((c == b'"') as u64) << k;
             want.eq |= ((c == b'=') as u64) << k;
             want.sep |= (b" \t\n\x0c\r/".contains(&c) as u64) << k;
+            want.slash |= ((c == b'/') as u64) << k;
+            want.letter |= (c.is_ascii_alphabetic() as u64) << k;
+            let l = c.to_ascii_lowercase();
+            want.open1 |= ((c.is_ascii_alphabetic() && OPEN1.contains(&l)) as u64) << k;
+            want.close1 |= ((c.is_ascii_alphabetic() && CLOSE1.contains(&l)) as u64) << k;
         }
         assert_eq!(classify_swar(&b), want, "{b:?}");
         for way in Way::ALL {
