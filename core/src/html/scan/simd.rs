@@ -383,7 +383,7 @@ fn classify_swar(b: &[u8; 64]) -> Masks {
         m.eq |= bits(eq_bytes(w, b'='));
         m.sep |= bits(blank);
         m.slash |= bits(eq_bytes(w, b'/'));
-        let lower = w | LO * 0x20;
+        let lower = w | (LO * 0x20);
         m.letter |= bits(letters(lower));
         let any = |s: &[u8]| s.iter().fold(0, |h, &c| h | eq_bytes(lower, c));
         m.open1 |= bits(any(OPEN1));
