@@ -27,7 +27,9 @@ use ngx::ngx_log_error;
 
 use crate::ctx::{self, RequestCtx};
 use crate::ffi_guard::guard;
-use crate::headers::{bytes, hide_from_upstream, ngx_str, set_request_header, NgxHeaders};
+use crate::headers::{
+    bytes, hide_from_upstream, ngx_str, set_request_header, NgxHeaders, RequestHeader,
+};
 use crate::Module;
 
 pub fn register(cf: *mut ngx_conf_t) -> Status {
@@ -155,12 +157,7 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
         );
         // x-higress-tag upstream comes from the module or not at all: a client's own value
         // would pass for the module's on the paths it skips (an API routed by it, say)
-        hide_from_upstream(
-            &mut r.headers_in.headers,
-            VERSION_TAG_LC,
-            b"X-Frontend-Gray-Client-Tag",
-            b"x-frontend-gray-client-tag",
-        );
+        hide_from_upstream(&mut r.headers_in.headers, &CLIENT_TAG);
         return Some(c);
     };
 
@@ -169,7 +166,7 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
     // The upstream learns the version; a client-sent value is replaced, never trusted.
     if set_request_header(
         &mut r.headers_in.headers,
-        VERSION_TAG_LC,
+        VERSION_TAG,
         ngx_str(d.version.as_bytes()),
     )
     .is_none()
@@ -185,6 +182,60 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
     }
     Some(c)
 }
+
+/// `x-higress-tag` upstream: the module's, set as nginx's parser would (with its hash, so that
+/// a `proxy_set_header` of it replaces it).
+const VERSION_TAG: RequestHeader = RequestHeader::new(VERSION_TAG_LC, VERSION_TAG_LC);
+
+/// A client's own `x-higress-tag`, renamed on paths the module does not act on.
+const CLIENT_TAG: [(&[u8], RequestHeader); 1] = [(
+    VERSION_TAG_LC,
+    RequestHeader::new(b"X-Frontend-Gray-Client-Tag", b"x-frontend-gray-client-tag"),
+)];
+
+/// What [`entry_request_headers`] renames, and to what.
+const ENTRY_HIDDEN: [(&[u8], RequestHeader); 7] = [
+    (
+        b"accept-encoding",
+        RequestHeader::new(
+            b"X-Frontend-Gray-Accept-Encoding",
+            b"x-frontend-gray-accept-encoding",
+        ),
+    ),
+    (
+        b"range",
+        RequestHeader::new(b"X-Frontend-Gray-Range", b"x-frontend-gray-range"),
+    ),
+    (
+        b"if-range",
+        RequestHeader::new(b"X-Frontend-Gray-If-Range", b"x-frontend-gray-if-range"),
+    ),
+    (
+        b"if-none-match",
+        RequestHeader::new(
+            b"X-Frontend-Gray-If-None-Match",
+            b"x-frontend-gray-if-none-match",
+        ),
+    ),
+    (
+        b"if-modified-since",
+        RequestHeader::new(
+            b"X-Frontend-Gray-If-Modified-Since",
+            b"x-frontend-gray-if-modified-since",
+        ),
+    ),
+    (
+        b"if-match",
+        RequestHeader::new(b"X-Frontend-Gray-If-Match", b"x-frontend-gray-if-match"),
+    ),
+    (
+        b"if-unmodified-since",
+        RequestHeader::new(
+            b"X-Frontend-Gray-If-Unmodified-Since",
+            b"x-frontend-gray-if-unmodified-since",
+        ),
+    ),
+];
 
 /// Request headers an HTML entry must not pass on (SPEC §6): the entry differs per user and
 /// carries cookies, so neither nginx (static files) nor an origin may answer it with a 304 or a
@@ -203,42 +254,7 @@ fn entry_request_headers(r: &mut ngx_http_request_t, c: &RequestCtx) {
     h.if_none_match = core::ptr::null_mut();
     h.range = core::ptr::null_mut();
     h.if_range = core::ptr::null_mut();
-    const HIDDEN: [(&[u8], &[u8], &[u8]); 7] = [
-        (
-            b"accept-encoding",
-            b"X-Frontend-Gray-Accept-Encoding",
-            b"x-frontend-gray-accept-encoding",
-        ),
-        (b"range", b"X-Frontend-Gray-Range", b"x-frontend-gray-range"),
-        (
-            b"if-range",
-            b"X-Frontend-Gray-If-Range",
-            b"x-frontend-gray-if-range",
-        ),
-        (
-            b"if-none-match",
-            b"X-Frontend-Gray-If-None-Match",
-            b"x-frontend-gray-if-none-match",
-        ),
-        (
-            b"if-modified-since",
-            b"X-Frontend-Gray-If-Modified-Since",
-            b"x-frontend-gray-if-modified-since",
-        ),
-        (
-            b"if-match",
-            b"X-Frontend-Gray-If-Match",
-            b"x-frontend-gray-if-match",
-        ),
-        (
-            b"if-unmodified-since",
-            b"X-Frontend-Gray-If-Unmodified-Since",
-            b"x-frontend-gray-if-unmodified-since",
-        ),
-    ];
-    for (lc, renamed, renamed_lc) in HIDDEN {
-        hide_from_upstream(&mut h.headers, lc, renamed, renamed_lc);
-    }
+    hide_from_upstream(&mut h.headers, &ENTRY_HIDDEN);
 }
 
 /// Rewrites the URI of a request the module acts on (SPEC §5), as `rewrite … break` would.

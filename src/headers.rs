@@ -13,9 +13,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use frontend_gray_core::conditions::find_query_arg;
 use ngx::ffi::{
-    ngx_cached_time, ngx_hash_key, ngx_http_get_indexed_variable, ngx_http_request_t,
-    ngx_list_push, ngx_list_t, ngx_str_t, ngx_table_elt_t, sockaddr_in, sockaddr_in6, AF_INET,
-    AF_INET6,
+    ngx_cached_time, ngx_http_get_indexed_variable, ngx_http_request_t, ngx_list_push, ngx_list_t,
+    ngx_str_t, ngx_table_elt_t, ngx_uint_t, sockaddr_in, sockaddr_in6, AF_INET, AF_INET6,
 };
 
 /// Iterates the elements of an nginx list of headers, as raw pointers.
@@ -155,12 +154,43 @@ pub fn ngx_str(s: &[u8]) -> ngx_str_t {
     }
 }
 
+/// `ngx_hash_key`, at compile time: the hash nginx's parser gives a request header of
+/// lower-case name `lc` (proxy and the other upstream modules look headers up by it).
+pub const fn hash_key(lc: &[u8]) -> ngx_uint_t {
+    let mut h: ngx_uint_t = 0;
+    let mut i = 0;
+    while i < lc.len() {
+        h = h.wrapping_mul(31).wrapping_add(lc[i] as ngx_uint_t);
+        i += 1;
+    }
+    h
+}
+
+/// A request header's name as nginx's parser keeps it: as sent, lower-case, and the hash of
+/// that (all three static, the hash computed at compile time).
+#[derive(Clone, Copy)]
+pub struct RequestHeader {
+    pub key: &'static [u8],
+    pub lc: &'static [u8],
+    pub hash: ngx_uint_t,
+}
+
+impl RequestHeader {
+    pub const fn new(key: &'static [u8], lc: &'static [u8]) -> Self {
+        RequestHeader {
+            key,
+            lc,
+            hash: hash_key(lc),
+        }
+    }
+}
+
 /// Appends a header to a list. `key` and `value` must outlive the request. With `lowcase`
 /// (request headers), the lower-case key and its hash are set as nginx's parser would.
 pub fn push(
     list: &mut ngx_list_t,
     key: &'static [u8],
-    lowcase: Option<&'static [u8]>,
+    lowcase: Option<RequestHeader>,
     value: ngx_str_t,
 ) -> Option<()> {
     // SAFETY: list is a live header list of ngx_table_elt_t
@@ -174,9 +204,9 @@ pub fn push(
         (*h).key = ngx_str(key);
         (*h).value = value;
         match lowcase {
-            Some(lc) => {
-                (*h).lowcase_key = lc.as_ptr() as *mut u8;
-                (*h).hash = ngx_hash_key(lc.as_ptr() as *mut u8, lc.len());
+            Some(n) => {
+                (*h).lowcase_key = n.lc.as_ptr() as *mut u8;
+                (*h).hash = n.hash;
             }
             None => (*h).hash = 1,
         }
@@ -187,12 +217,12 @@ pub fn push(
 /// Sets request header `lc` (lower-case) to `value`, replacing every value the client sent.
 pub fn set_request_header(
     list: &mut ngx_list_t,
-    lc: &'static [u8],
+    name: RequestHeader,
     value: ngx_str_t,
 ) -> Option<()> {
     let mut found = false;
     for h in iter_mut(list) {
-        if bytes(&h.key).eq_ignore_ascii_case(lc) {
+        if bytes(&h.key).eq_ignore_ascii_case(name.lc) {
             h.value = value;
             found = true;
         }
@@ -200,7 +230,7 @@ pub fn set_request_header(
     if found {
         Some(())
     } else {
-        push(list, lc, Some(lc), value)
+        push(list, name.lc, Some(name), value)
     }
 }
 
@@ -213,26 +243,26 @@ pub fn hide_response_header(list: &mut ngx_list_t, name: &[u8]) {
     }
 }
 
-/// Keeps request header `lc` (lower-case) from reaching the upstream while nginx itself still
-/// sees its value through the `headers_in` shortcut pointer (the gzip filter reads
-/// `headers_in.accept_encoding`, so the rewritten page is still compressed for the client).
+/// Keeps the request headers of lower-case names `hidden[k].0` from reaching the upstream
+/// while nginx itself still sees their values through the `headers_in` shortcut pointers (the
+/// gzip filter reads `headers_in.accept_encoding`, so the rewritten page is still compressed
+/// for the client). One pass over the list, whatever the number of names.
 ///
-/// Removing the list element would leave the other `headers_in` pointers pointing at wrong
-/// elements, and upstream modules (proxy, fastcgi, …) copy every element of the list. So the
-/// element is renamed: the upstream sees `X-Frontend-Gray-<Name>` instead, which no server
-/// interprets, and `$http_<name>` becomes empty.
-pub fn hide_from_upstream(
-    list: &mut ngx_list_t,
-    lc: &[u8],
-    renamed: &'static [u8],
-    renamed_lc: &'static [u8],
-) {
+/// Removing a list element would leave the other `headers_in` pointers pointing at wrong
+/// elements, and upstream modules (proxy, fastcgi, …) copy every element of the list. So each
+/// element is renamed to `hidden[k].1`: the upstream sees `X-Frontend-Gray-<Name>` instead,
+/// which no server interprets, and `$http_<name>` becomes empty.
+pub fn hide_from_upstream(list: &mut ngx_list_t, hidden: &[(&[u8], RequestHeader)]) {
     for h in iter_mut(list) {
-        if bytes(&h.key).eq_ignore_ascii_case(lc) {
-            h.key = ngx_str(renamed);
-            h.lowcase_key = renamed_lc.as_ptr() as *mut u8;
-            // SAFETY: renamed_lc is a static byte string
-            h.hash = unsafe { ngx_hash_key(renamed_lc.as_ptr() as *mut u8, renamed_lc.len()) };
-        }
+        let key = bytes(&h.key);
+        let Some(&(_, to)) = hidden
+            .iter()
+            .find(|(lc, _)| lc.len() == key.len() && key.eq_ignore_ascii_case(lc))
+        else {
+            continue;
+        };
+        h.key = ngx_str(to.key);
+        h.lowcase_key = to.lc.as_ptr() as *mut u8;
+        h.hash = to.hash;
     }
 }

@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod buf;
+pub mod byteset;
 pub mod conditions;
 pub mod config;
 pub mod cookies;

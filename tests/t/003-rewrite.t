@@ -165,6 +165,29 @@ X-Higress-Tag: gray
 --- response_body
 uri=/a.js tag=base
 
+=== TEST 4a: the operator's proxy_set_header X-Higress-Tag replaces the module's, once
+# the module's header carries the hash nginx's parser would give it, so proxy finds and drops
+# it (nginx >= 1.23 joins repeated headers in $http_*: a second value would show)
+--- yaml
+baseDeployment: {version: base}
+grayDeployments:
+- {name: g, version: gray, enabled: true, weight: 0}
+--- http_config
+server {
+    listen 127.0.0.1:$TEST_NGINX_ORIGIN_PORT;
+    location / { return 200 "tag=$http_x_higress_tag\n"; }
+}
+--- config
+location / {
+    frontend_gray gray.yaml;
+    proxy_set_header X-Higress-Tag "edge-$gray_version";
+    proxy_pass http://127.0.0.1:$TEST_NGINX_ORIGIN_PORT;
+}
+--- request
+GET /a.js
+--- response_body
+tag=edge-base
+
 === TEST 5: $gray_host is rewrite.host where the module acted, $host where it did not (skipped path) or where no rewrite.host is set
 --- yaml
 baseDeployment: {version: base}

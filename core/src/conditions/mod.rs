@@ -21,8 +21,8 @@
 pub mod jwt;
 pub mod ua;
 
+use crate::byteset::ByteSet;
 use std::cell::{Cell, OnceCell};
-use std::collections::HashSet;
 use std::net::IpAddr;
 
 use serde::Deserialize;
@@ -65,7 +65,7 @@ pub struct RawClaimTest {
 /// A value test: exact values, or a regex (unanchored, as nginx's `~`).
 #[derive(Debug)]
 pub enum Test {
-    Values(HashSet<Box<[u8]>>),
+    Values(ByteSet),
     Regex(regex::bytes::Regex),
 }
 
@@ -89,7 +89,7 @@ pub enum Condition {
     /// Bit `1 << os as u8` for each OS named.
     Os(u8),
     Browser(u8),
-    UserId(HashSet<Box<[u8]>>),
+    UserId(ByteSet),
     Jwt {
         claim: String,
         values: Vec<String>,

@@ -1,7 +1,7 @@
 //! The compiled configuration: what the request path looks things up in. Built once by
 //! [`super::compile`], immutable after.
 
-use std::collections::HashSet;
+use crate::byteset::ByteSet;
 
 use crate::conditions::jwt::JwtSource;
 use crate::conditions::{Cidr, Condition};
@@ -82,9 +82,9 @@ pub struct Rule {
     pub reason: String,
     /// `match`: every condition must hold (SPEC §8); empty: no such test.
     pub conditions: Vec<Condition>,
-    pub gray_key_values: HashSet<Box<[u8]>>,
+    pub gray_key_values: ByteSet,
     pub gray_tag_key: Option<String>,
-    pub gray_tag_values: HashSet<Box<[u8]>>,
+    pub gray_tag_values: ByteSet,
 }
 
 /// `baseDeployment` or an enabled entry of `grayDeployments`.
