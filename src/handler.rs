@@ -187,54 +187,34 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
 /// a `proxy_set_header` of it replaces it).
 const VERSION_TAG: RequestHeader = RequestHeader::new(VERSION_TAG_LC, VERSION_TAG_LC);
 
+/// A request header `lc` renamed `X-Frontend-Gray-<Name>` (see [`hide_from_upstream`]).
+macro_rules! renamed {
+    ($name:literal, $lc:literal) => {
+        (
+            $lc.as_bytes(),
+            RequestHeader::new(
+                concat!("X-Frontend-Gray-", $name).as_bytes(),
+                concat!("x-frontend-gray-", $lc).as_bytes(),
+            ),
+        )
+    };
+}
+
 /// A client's own `x-higress-tag`, renamed on paths the module does not act on.
 const CLIENT_TAG: [(&[u8], RequestHeader); 1] = [(
     VERSION_TAG_LC,
     RequestHeader::new(b"X-Frontend-Gray-Client-Tag", b"x-frontend-gray-client-tag"),
 )];
 
-/// What [`entry_request_headers`] renames, and to what.
+/// What [`entry_request_headers`] renames.
 const ENTRY_HIDDEN: [(&[u8], RequestHeader); 7] = [
-    (
-        b"accept-encoding",
-        RequestHeader::new(
-            b"X-Frontend-Gray-Accept-Encoding",
-            b"x-frontend-gray-accept-encoding",
-        ),
-    ),
-    (
-        b"range",
-        RequestHeader::new(b"X-Frontend-Gray-Range", b"x-frontend-gray-range"),
-    ),
-    (
-        b"if-range",
-        RequestHeader::new(b"X-Frontend-Gray-If-Range", b"x-frontend-gray-if-range"),
-    ),
-    (
-        b"if-none-match",
-        RequestHeader::new(
-            b"X-Frontend-Gray-If-None-Match",
-            b"x-frontend-gray-if-none-match",
-        ),
-    ),
-    (
-        b"if-modified-since",
-        RequestHeader::new(
-            b"X-Frontend-Gray-If-Modified-Since",
-            b"x-frontend-gray-if-modified-since",
-        ),
-    ),
-    (
-        b"if-match",
-        RequestHeader::new(b"X-Frontend-Gray-If-Match", b"x-frontend-gray-if-match"),
-    ),
-    (
-        b"if-unmodified-since",
-        RequestHeader::new(
-            b"X-Frontend-Gray-If-Unmodified-Since",
-            b"x-frontend-gray-if-unmodified-since",
-        ),
-    ),
+    renamed!("Accept-Encoding", "accept-encoding"),
+    renamed!("Range", "range"),
+    renamed!("If-Range", "if-range"),
+    renamed!("If-None-Match", "if-none-match"),
+    renamed!("If-Modified-Since", "if-modified-since"),
+    renamed!("If-Match", "if-match"),
+    renamed!("If-Unmodified-Since", "if-unmodified-since"),
 ];
 
 /// Request headers an HTML entry must not pass on (SPEC §6): the entry differs per user and

@@ -230,7 +230,7 @@ pub fn set_request_header(
     if found {
         Some(())
     } else {
-        push(list, name.lc, Some(name), value)
+        push(list, name.key, Some(name), value)
     }
 }
 
@@ -255,10 +255,7 @@ pub fn hide_response_header(list: &mut ngx_list_t, name: &[u8]) {
 pub fn hide_from_upstream(list: &mut ngx_list_t, hidden: &[(&[u8], RequestHeader)]) {
     for h in iter_mut(list) {
         let key = bytes(&h.key);
-        let Some(&(_, to)) = hidden
-            .iter()
-            .find(|(lc, _)| lc.len() == key.len() && key.eq_ignore_ascii_case(lc))
-        else {
+        let Some(&(_, to)) = hidden.iter().find(|(lc, _)| key.eq_ignore_ascii_case(lc)) else {
             continue;
         };
         h.key = ngx_str(to.key);
