@@ -252,7 +252,7 @@ fn entry_headers(
     hide_response_header(out, b"expires");
     r.headers_out.expires = core::ptr::null_mut();
     let out = &mut r.headers_out.headers;
-    push(out, b"Cache-Control", None, ngx_str(NO_CACHE))?;
+    push(out, b"Cache-Control", ngx_str(NO_CACHE))?;
     for c in d.set_cookies(cfg) {
         let v = match c {
             // pre-formatted at configuration time: the header points into the configuration
@@ -274,7 +274,7 @@ fn entry_headers(
                 ngx::ffi::ngx_str_t { len, data: p }
             }
         };
-        push(&mut r.headers_out.headers, b"Set-Cookie", None, v)?;
+        push(&mut r.headers_out.headers, b"Set-Cookie", v)?;
     }
     Some(())
 }

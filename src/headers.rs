@@ -185,14 +185,27 @@ impl RequestHeader {
     }
 }
 
-/// Appends a header to a list. `key` and `value` must outlive the request. With `lowcase`
-/// (request headers), the lower-case key and its hash are set as nginx's parser would.
-pub fn push(
-    list: &mut ngx_list_t,
+/// Appends a response header to a list (`hash` 1: present). `key` and `value` must outlive
+/// the request.
+pub fn push(list: &mut ngx_list_t, key: &'static [u8], value: ngx_str_t) -> Option<()> {
+    push_elt(list, key, value)?.hash = 1;
+    Some(())
+}
+
+/// Appends request header `name`, with its lower-case key and hash as nginx's parser sets them.
+fn push_request(list: &mut ngx_list_t, name: RequestHeader, value: ngx_str_t) -> Option<()> {
+    let h = push_elt(list, name.key, value)?;
+    h.lowcase_key = name.lc.as_ptr() as *mut u8;
+    h.hash = name.hash;
+    Some(())
+}
+
+/// A new element of `list` holding `key` and `value`, its other fields zero.
+fn push_elt<'l>(
+    list: &'l mut ngx_list_t,
     key: &'static [u8],
-    lowcase: Option<RequestHeader>,
     value: ngx_str_t,
-) -> Option<()> {
+) -> Option<&'l mut ngx_table_elt_t> {
     // SAFETY: list is a live header list of ngx_table_elt_t
     unsafe {
         let h = ngx_list_push(list) as *mut ngx_table_elt_t;
@@ -203,18 +216,11 @@ pub fn push(
         ptr::write_bytes(h, 0, 1);
         (*h).key = ngx_str(key);
         (*h).value = value;
-        match lowcase {
-            Some(n) => {
-                (*h).lowcase_key = n.lc.as_ptr() as *mut u8;
-                (*h).hash = n.hash;
-            }
-            None => (*h).hash = 1,
-        }
-        Some(())
+        Some(&mut *h)
     }
 }
 
-/// Sets request header `lc` (lower-case) to `value`, replacing every value the client sent.
+/// Sets request header `name` to `value`, replacing every value the client sent.
 pub fn set_request_header(
     list: &mut ngx_list_t,
     name: RequestHeader,
@@ -230,7 +236,7 @@ pub fn set_request_header(
     if found {
         Some(())
     } else {
-        push(list, name.key, Some(name), value)
+        push_request(list, name, value)
     }
 }
 

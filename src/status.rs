@@ -306,7 +306,7 @@ pub fn error(
     let mut out = Vec::new_in(&pool);
     render_error(&mut out, msg);
     if let Some(a) = allow {
-        if push(&mut r.headers_out.headers, b"Allow", None, ngx_str(a)).is_none() {
+        if push(&mut r.headers_out.headers, b"Allow", ngx_str(a)).is_none() {
             return Status::NGX_ERROR.into();
         }
     }
@@ -328,7 +328,6 @@ pub fn send(
     if push(
         &mut r.headers_out.headers,
         b"Cache-Control",
-        None,
         ngx_str(b"no-store"),
     )
     .is_none()

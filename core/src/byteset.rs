@@ -42,21 +42,14 @@ mod tests {
 
     #[test]
     fn finds_what_was_put_and_nothing_else() {
-        let set: ByteSet = [
+        let put = [
             "alice",
             "bob",
             "",
             "a-very-long-user-id-of-more-than-sixteen-bytes",
-        ]
-        .iter()
-        .map(|s| s.as_bytes().into())
-        .collect();
-        for s in [
-            "alice",
-            "bob",
-            "",
-            "a-very-long-user-id-of-more-than-sixteen-bytes",
-        ] {
+        ];
+        let set: ByteSet = put.iter().map(|s| s.as_bytes().into()).collect();
+        for s in put {
             assert!(set.contains(s.as_bytes()), "{s}");
         }
         for s in [
