@@ -161,7 +161,7 @@ fn surely_inert(m: &Masks) -> u64 {
     let short = m.sep | m.gt; // after a name's first letter: it is one letter long
     let open = m.letter >> 1 & !(m.open1 >> 1 & !(short >> 2));
     let close = m.slash >> 1 & m.letter >> 2 & !(m.close1 >> 2 & !(short >> 3));
-    (open | close) & below(W - 3)
+    open | close
 }
 
 /// See `skip_inert_bytewise`: the same, with the same result, the fastest way the CPU can.
@@ -181,6 +181,27 @@ pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
         let w = i;
         let m = c.classify(ext[..W].try_into().unwrap_or(&[0; W]));
         let sure = surely_inert(&m);
+        // The usual window, in a few instructions, so that the next one's bytes are loaded
+        // before this one's layout is known: its last `<` begins the tag that goes on past
+        // it, if no `>` follows (else it ends in text). Checked against the layout below.
+        let lt_last = 63 - (m.lt | 1).leading_zeros() as usize;
+        let guess = if m.gt >> lt_last == 0 && lt_last > 0 {
+            lt_last
+        } else {
+            W
+        };
+        {
+            let l = Layout::of(&m, 0);
+            let past = l.inside >> 63 != 0;
+            let last = 63 - (l.starts | 1).leading_zeros() as usize;
+            let step = if past { last } else { W };
+            // the tag that goes on past is looked at again from the next window
+            let again = if past { 1u64 << last } else { 0 };
+            if l.odd & !(1 << 63) == 0 && step == guess && l.starts & !sure & !again == 0 {
+                i = w + guess;
+                continue 'window;
+            }
+        }
         // where the walk stands in the window, in text
         let mut from = 0;
         while from < W {
