@@ -201,48 +201,102 @@ fn walk_avx2(t: Avx2, d: &[u8], i: usize) -> usize {
     super::fast::walk(t, d, i)
 }
 
+/// Class bits of a byte looked up by its two nibbles (`NIBBLE_HI[b >> 4] & NIBBLE_LO[b & 15]`),
+/// for the classes that would take several compares each: the letters (two bits, `A`–`O` and
+/// `P`–`Z` in either case), those of [`OPEN1`] and of [`CLOSE1`] (two bits each, the same
+/// halves), the blanks below `!` and the space. A byte of 128 or more has no bits (its high
+/// nibble none).
+const LETTER: u8 = 0b11;
+const OPEN: u8 = 0b1100;
+const CLOSE: u8 = 0b11_0000;
+const BLANK: u8 = 0b1100_0000;
+const NIBBLE_HI: [u8; 16] = {
+    let mut t = [0; 16];
+    t[0x0] = 0b0100_0000; // tab, LF, FF, CR
+    t[0x2] = 0b1000_0000; // space
+    t[0x4] = 0b01_0101; // `A`–`O`
+    t[0x6] = 0b01_0101;
+    t[0x5] = 0b10_1010; // `P`–`Z`
+    t[0x7] = 0b10_1010;
+    t
+};
+const NIBBLE_LO: [u8; 16] = {
+    let mut t = [0; 16];
+    let mut l = 0;
+    while l < 16 {
+        let mut b = 0;
+        if l >= 1 {
+            b |= 0b01; // `A`–`O`
+        }
+        if l <= 10 {
+            b |= 0b10; // `P`–`Z`
+        }
+        if matches!(l, 0x9 | 0xd | 0xe) {
+            b |= 0b0100; // i m n
+        }
+        if matches!(l, 0x0 | 0x3 | 0x4 | 0x8) {
+            b |= 0b1000; // p s t x
+        }
+        if l == 0x2 {
+            b |= 0b01_0000; // b
+        }
+        if l == 0x4 {
+            b |= 0b10_0000; // t
+        }
+        if matches!(l, 0x9 | 0xa | 0xc | 0xd) {
+            b |= 0b0100_0000; // tab, LF, FF, CR
+        }
+        if l == 0 {
+            b |= 0b1000_0000; // space
+        }
+        t[l] = b;
+        l += 1;
+    }
+    t
+};
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw")]
 #[inline]
 fn classify_avx512(b: &[u8; 64]) -> Masks {
     use std::arch::x86_64::{
-        __m512i, _mm512_cmpeq_epi8_mask, _mm512_cmple_epu8_mask, _mm512_loadu_si512,
-        _mm512_or_si512, _mm512_set1_epi8, _mm512_sub_epi8,
+        __m512i, _mm512_and_si512, _mm512_broadcast_i32x4, _mm512_cmpeq_epi8_mask,
+        _mm512_loadu_si512, _mm512_set1_epi8, _mm512_shuffle_epi8, _mm512_srli_epi16,
+        _mm512_test_epi8_mask, _mm_loadu_si128,
     };
-    // SAFETY: `b` is 64 bytes long, all that an unaligned load reads.
-    let v = unsafe { _mm512_loadu_si512(b.as_ptr().cast::<__m512i>()) };
+    // SAFETY: `b` is 64 bytes long, all that an unaligned load reads; the tables 16.
+    let (v, hi_t, lo_t) = unsafe {
+        (
+            _mm512_loadu_si512(b.as_ptr().cast::<__m512i>()),
+            _mm512_broadcast_i32x4(_mm_loadu_si128(NIBBLE_HI.as_ptr().cast())),
+            _mm512_broadcast_i32x4(_mm_loadu_si128(NIBBLE_LO.as_ptr().cast())),
+        )
+    };
     macro_rules! is {
         ($c:expr) => {
             _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8($c as i8))
         };
     }
-    // tab, LF, (not VT), FF, CR: 9 to 13 but 11
-    let t = _mm512_sub_epi8(v, _mm512_set1_epi8(9));
-    let ctl = _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(4)) & !is!(0x0b);
+    let low4 = _mm512_set1_epi8(0x0f);
+    let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(v), low4);
+    let bits = _mm512_and_si512(
+        _mm512_shuffle_epi8(hi_t, hi),
+        _mm512_shuffle_epi8(lo_t, _mm512_and_si512(v, low4)),
+    );
+    let has = |c: u8| _mm512_test_epi8_mask(bits, _mm512_set1_epi8(c as i8));
     let dq = is!(b'"');
     let slash = is!(b'/');
-    // letters: `a` to `z` once the case bit is set
-    let lower = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
-    let letter = _mm512_cmple_epu8_mask(
-        _mm512_sub_epi8(lower, _mm512_set1_epi8(b'a' as i8)),
-        _mm512_set1_epi8(25),
-    );
-    let any = |s: &[u8]| {
-        s.iter().fold(0, |m, &c| {
-            m | _mm512_cmpeq_epi8_mask(lower, _mm512_set1_epi8(c as i8))
-        })
-    };
     Masks {
         lt: is!(b'<'),
         gt: is!(b'>'),
         quote: dq | is!(b'\''),
         dq,
         eq: is!(b'='),
-        sep: is!(b' ') | slash | ctl,
+        sep: has(BLANK) | slash,
         slash,
-        letter,
-        open1: any(OPEN1),
-        close1: any(CLOSE1),
+        letter: has(LETTER),
+        open1: has(OPEN),
+        close1: has(CLOSE),
     }
 }
 
