@@ -124,26 +124,33 @@ impl Layout {
     fn of(m: &Masks, from: usize) -> Layout {
         let keep = above(from);
         let (quote, eq) = (m.quote & keep, m.eq & keep);
-        // values: from a quote right after `=` to the next quote
+        let (dq, sq) = (quote & m.dq, quote & !m.dq);
+        // values: from a quote right after `=` to the next quote of its kind
         let open = quote & (eq << 1);
-        let close = first_stop(open << 1, quote);
+        let (open_dq, open_sq) = (open & dq, open & sq);
+        let (close_dq, close_sq) = (first_stop(open_dq << 1, dq), first_stop(open_sq << 1, sq));
+        let close = close_dq | close_sq;
         // [open, close) of each, and to the end for one that does not close in the window
-        let value = close.wrapping_sub(open);
+        let (value_dq, value_sq) = (
+            close_dq.wrapping_sub(open_dq),
+            close_sq.wrapping_sub(open_sq),
+        );
+        let value = value_dq | value_sq;
         let (starts, ends) = runs(m.lt & keep & !value, m.gt & keep & !value, from);
         let inside = ends.wrapping_sub(starts);
         let name = !(m.sep | m.lt | m.gt | m.quote | m.eq);
         let odd = (inside & 1 << 63) // a tag that goes on after the window
             | (open & close) // `"…="`: a quote ending a value is no opening one
+            // a quote after `=` inside a value of the other kind opens nothing (`"a='b'"`)
+            | (open_sq & value_dq)
+            | (open_dq & value_sq)
             | (quote & inside & !(value | close)) // `<a b'c>`
             | (eq & inside & !value & !(open >> 1)) // `a=b`, `a= "b"`, `<a=b>`
             | (open & !inside) // `x="` in text
             | (open & !(name << 2)) // `<a ="b">`
             // a value before the tag's name has ended (from after its first letter):
             // `<a="b">`, or after a `/` of `</a="b">`
-            | (first_stop(starts << 2, m.sep | open) & open)
-            // a value between quotes of two kinds: its close is odd (the value goes on)
-            | (first_stop((open & m.dq) << 1, close) & !m.dq)
-            | (first_stop((open & !m.dq) << 1, close) & m.dq);
+            | (first_stop(starts << 2, m.sep | open) & open);
         Layout {
             starts,
             inside,

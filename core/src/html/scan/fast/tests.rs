@@ -91,6 +91,12 @@ const BITS: &[&[u8]] = &[
     b"</bodyx>",
     b"<img alt=\"Don't>\">",
     b"<q a='x\"y>'>",
+    b"<a t=\"x='y'\">",
+    b"<a t='x=\"y\"'>",
+    b"<a t=\"x='\" u='>'>",
+    b"<a t=\"it's\">",
+    b"<a t=\"x='\" b><script>'>",
+    b"<a t='x=\"' b><script>\">",
     b"<u a=\"\"b=\"c>\">",
     b"<u a=\"x\"=\"y>\">",
 ];
