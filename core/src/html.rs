@@ -101,7 +101,8 @@ impl<'v> VersionReplacer<'v> {
             }
         }
         let mut last = 0;
-        for m in PLACEHOLDER_FINDER.find_iter(chunk) {
+        while let Some(k) = scan::find(&chunk[last..], pat, &PLACEHOLDER_FINDER) {
+            let m = last + k;
             if m > last {
                 out(&chunk[last..m])?;
             }

@@ -46,6 +46,8 @@
 
 mod fast;
 mod simd;
+
+pub(super) use simd::find;
 mod tag;
 mod text;
 mod tree;

@@ -186,6 +186,90 @@ impl Way {
     }
 }
 
+/// The first place of `needle` (two bytes or more) in `hay`, as `finder` (made for it) finds
+/// it: with AVX-512BW, 64 places at a time by the needle's first and last bytes, each that has
+/// both checked whole (a `memmem` takes 32 at a time); the rest of `hay` with `finder`.
+pub(crate) fn find(
+    hay: &[u8],
+    needle: &[u8],
+    finder: &memchr::memmem::Finder<'_>,
+) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if needle.len() >= 2 && Way::best() == Way::Avx512 {
+        // SAFETY: `Way::best` found that the CPU has AVX-512F and BW.
+        let (found, from) = unsafe { find_avx512(hay, needle) };
+        return found.or_else(|| finder.find(&hay[from..]).map(|k| from + k));
+    }
+    finder.find(hay)
+}
+
+/// [`find`] with AVX-512: the place of `needle` (two bytes or more) if it begins before the
+/// offset returned, which is where the blocks end (`needle` is not at any offset before it).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,bmi1")]
+fn find_avx512(hay: &[u8], needle: &[u8]) -> (Option<usize>, usize) {
+    use std::arch::x86_64::{
+        __m512i, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_set1_epi8,
+    };
+    let last = needle.len() - 1;
+    let (first_b, last_b) = (
+        _mm512_set1_epi8(needle[0] as i8),
+        _mm512_set1_epi8(needle[last] as i8),
+    );
+    let mut i = 0;
+    // two blocks at a time, the places of both looked at only when there are some
+    while let Some(block) = hay.get(i..i + last + 128) {
+        // SAFETY: `block` holds the 128 bytes from 0 and the 128 from `last`.
+        let (a0, a1, b0, b1) = unsafe {
+            let p = block.as_ptr();
+            (
+                _mm512_loadu_si512(p.cast::<__m512i>()),
+                _mm512_loadu_si512(p.add(64).cast::<__m512i>()),
+                _mm512_loadu_si512(p.add(last).cast::<__m512i>()),
+                _mm512_loadu_si512(p.add(last + 64).cast::<__m512i>()),
+            )
+        };
+        let k0 = _mm512_cmpeq_epi8_mask(a0, first_b) & _mm512_cmpeq_epi8_mask(b0, last_b);
+        let k1 = _mm512_cmpeq_epi8_mask(a1, first_b) & _mm512_cmpeq_epi8_mask(b1, last_b);
+        if k0 | k1 != 0 {
+            for (at, mut k) in [(0, k0), (64, k1)] {
+                while k != 0 {
+                    let j = at + k.trailing_zeros() as usize;
+                    if block.get(j..j + needle.len()) == Some(needle) {
+                        return (Some(i + j), i);
+                    }
+                    k &= k - 1;
+                }
+            }
+        }
+        i += 128;
+    }
+    (None, i)
+}
+
+/// [`find`] gives what `memmem` gives, at every offset around the blocks, of needles whose
+/// first and last bytes are frequent in the haystack.
+#[cfg(test)]
+#[test]
+fn find_is_memmem() {
+    let mut r = crate::test_rng::Rng(0x9e37_79b9_7f4a_7c15);
+    let bits: [&[u8]; 6] = [b"{", b"}", b"{version}", b"{versio}", b"version", b"x"];
+    for needle in [&b"{version}"[..], b"{}", b"{v}"] {
+        let finder = memchr::memmem::Finder::new(needle);
+        for _ in 0..20_000 {
+            let mut hay = Vec::new();
+            let len = (r.next() % 300) as usize;
+            while hay.len() < len {
+                hay.extend_from_slice(bits[(r.next() % 6) as usize]);
+            }
+            for from in 0..hay.len().min(70) {
+                let h = &hay[from..];
+                assert_eq!(find(h, needle, &finder), finder.find(h), "{h:?}");
+            }
+        }
+    }
+}
+
 /// `fast::walk` with AVX-512 classification, compiled for it (and its masks scanned with
 /// BMI), so that the classification inlines.
 #[cfg(target_arch = "x86_64")]
