@@ -209,6 +209,11 @@ pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
                 continue 'window;
             }
         }
+        // Not the usual window: its masks again, from its bytes (`black_box`: not kept from
+        // above, where holding them all for this rare case would cost every window).
+        let ext = std::hint::black_box(ext);
+        let m = c.classify(ext[..W].try_into().unwrap_or(&[0; W]));
+        let sure = surely_inert(&m);
         // where the walk stands in the window, in text
         let mut from = 0;
         while from < W {
