@@ -120,8 +120,10 @@ struct Layout {
 }
 
 impl Layout {
+    /// From offset `from` on; `USUAL`: from 0, and only whether the window is the usual one
+    /// matters (when its `<` and `>` do not alternate, the first place is odd).
     #[inline]
-    fn of(m: &Masks, from: usize) -> Layout {
+    fn of<const USUAL: bool>(m: &Masks, from: usize) -> Layout {
         let keep = above(from);
         let (quote, eq) = (m.quote & keep, m.eq & keep);
         let (dq, sq) = (quote & m.dq, quote & !m.dq);
@@ -136,10 +138,19 @@ impl Layout {
             close_sq.wrapping_sub(open_sq),
         );
         let value = value_dq | value_sq;
-        let (starts, ends) = runs(m.lt & keep & !value, m.gt & keep & !value, from);
-        let inside = ends.wrapping_sub(starts);
+        let (lt, gt) = (m.lt & keep & !value, m.gt & keep & !value);
+        let (starts, inside, alternate) = if USUAL {
+            // the usual window: each `<` followed by a `>` before the next `<` (but maybe
+            // the last), the span from each `<` to its `>` at once, and whether they do
+            let inside = gt.wrapping_sub(lt);
+            (lt, inside, inside & lt == lt && inside & gt == 0)
+        } else {
+            let (starts, ends) = runs(lt, gt, from);
+            (starts, ends.wrapping_sub(starts), true)
+        };
         let name = !(m.sep | m.lt | m.gt | m.quote | m.eq);
-        let odd = (inside & 1 << 63) // a tag that goes on after the window
+        let odd = (!alternate as u64) // any place: as odd as the first
+            | (inside & 1 << 63) // a tag that goes on after the window
             | (open & close) // `"…="`: a quote ending a value is no opening one
             // a quote after `=` inside a value of the other kind opens nothing (`"a='b'"`)
             | (open_sq & value_dq)
@@ -198,7 +209,7 @@ pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
             W
         };
         {
-            let l = Layout::of(&m, 0);
+            let l = Layout::of::<true>(&m, 0);
             let past = l.inside >> 63 != 0;
             let last = 63 - (l.starts | 1).leading_zeros() as usize;
             let step = if past { last } else { W };
@@ -217,7 +228,7 @@ pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
         // where the walk stands in the window, in text
         let mut from = 0;
         while from < W {
-            let l = Layout::of(&m, from);
+            let l = Layout::of::<false>(&m, from);
             if l.odd & !(1 << 63) == 0 {
                 // every tag has its usual shape, but maybe one that goes on past the window:
                 // only their names are left to look at, and then that tag is looked at again

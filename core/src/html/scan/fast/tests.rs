@@ -142,6 +142,43 @@ fn the_blocks_stop_where_the_bytes_do() {
     }
 }
 
+/// The usual window's layout ([`Layout::of`] with `USUAL`, its `<` and `>` taken to
+/// alternate) is the full one wherever it finds nothing odd: on random markup and on runs of
+/// `<` and `>` (`<a <b>`, `<a>>`, a `>` before the first `<`).
+#[test]
+fn the_usual_layout_is_the_full_one() {
+    use super::super::simd::{Classify, Swar};
+    use super::Layout;
+    let mut r = Rng(0x2545_f491_4f6c_dd1d);
+    // tags of the usual shapes, and now and then a `<` or a `>` alone
+    let bits: [&[u8]; 5] = [b"<a x=\"y\">", b"t", b"</a>", b" ", b"<b c='v' d>"];
+    let mut usual = 0;
+    for n in 0..200_000 {
+        let d = if n % 2 == 0 {
+            markup(&mut r, 64)
+        } else {
+            let mut d = Vec::new();
+            while d.len() < 64 {
+                d.extend_from_slice(match r.below(40) {
+                    0 => b"<",
+                    1 => b">",
+                    k => bits[k % bits.len()],
+                });
+            }
+            d
+        };
+        let m = Swar.classify(d[..64].try_into().unwrap());
+        let (u, full) = (Layout::of::<true>(&m, 0), Layout::of::<false>(&m, 0));
+        if u.odd & !(1 << 63) == 0 {
+            usual += 1;
+            let what = String::from_utf8_lossy(&d[..64]);
+            assert_eq!((u.starts, u.inside), (full.starts, full.inside), "{what:?}");
+            assert_eq!(u.odd, full.odd, "{what:?}");
+        }
+    }
+    assert!(usual > 5_000, "{usual}");
+}
+
 /// Tags that straddle the windows, at every offset: long ones, quoted values across the
 /// boundary, a `>` in a value just past it.
 #[test]
