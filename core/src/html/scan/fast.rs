@@ -215,7 +215,13 @@ pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
             let step = if past { last } else { W };
             // the tag that goes on past is looked at again from the next window
             let again = if past { 1u64 << last } else { 0 };
-            if l.odd & !(1 << 63) == 0 && step == guess && l.starts & !sure & !again == 0 {
+            if l.odd & !(1 << 63) == 0 && step == guess {
+                // the names of those whose first letters leave them unsure (`<span`)
+                if l.starts & !sure & !again != 0 {
+                    if let Some(p) = first_live(d, ext, w, sure, l.starts & !again) {
+                        return p;
+                    }
+                }
                 i = w + guess;
                 continue 'window;
             }
