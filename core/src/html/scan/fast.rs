@@ -3,43 +3,35 @@
 //!
 //! # Figures
 //!
-//! `cargo run --release --example rewrite_speed -p frontend-gray-core -- MODE`, best of 3 on a
-//! loaded 2-core machine (the bytewise walk; the SSE2 windows; this, with AVX-512BW on a CPU
-//! that has it). The load changes the figures by up to a factor of two from one run to the
-//! next (the same binary gave 1421 and 2160 MB/s for `ssr` minutes apart), and callgrind
-//! cannot run AVX-512, so they are rough:
+//! `cargo run --release --example rewrite_speed -p frontend-gray-core -- MODE` on a 2-core VM
+//! with AVX-512 whose speed changes by up to a factor of two from one minute to the next (the
+//! same binary gave 1364 and 2250 MB/s for `ssr` within the hour), so two builds are compared
+//! in alternating runs, and the medians are what counts:
 //!
-//! | mode      | bytewise      | SSE2 windows  | AVX-512 + first letters |
-//! |-----------|---------------|---------------|-------------------------|
-//! | `ssr`     | 673 MB/s      | 1112–1531 MB/s | 1712 MB/s (2160 seen)  |
-//! | default   | 411 MB/s      | 542–588 MB/s  | 763 MB/s                |
-//! | `none`    | 11985 MB/s    | 17129 MB/s    | (does not come here)    |
-//! | `nolast`  | 12154 MB/s    | 12444 MB/s    | (stops at `<body>`)     |
+//! | mode      | before these changes (median / best) | now (median / best) |
+//! |-----------|--------------------------------------|---------------------|
+//! | `ssr`     | 1642 / 1651 MB/s                     | 2223 / 2250 MB/s    |
+//! | default   | 698 / 739 MB/s                       | 1028 / 1098 MB/s    |
 //!
-//! The 2.5 GB/s aimed at for `ssr` is not reached for sure. With the classification down to
-//! one compare per class (`simd`: AVX-512BW; AVX2 two), what is left per window is
-//! [`Layout::of`] (~80 instructions) and the tags: their first letters are now checked for
-//! all of them at once ([`surely_inert`]), only the others one by one in [`first_live`]; a
-//! tag that goes on past the window no longer goes through [`end_in`] before the walk
-//! starts again at its `<`. perf (`-e cpu-clock`, `ssr`): the walk is ~75 % of the time,
-//! memchr in the JSON script ~10 %.
+//! (7 alternating runs each; in an earlier, faster quarter of an hour `ssr` gave 2881 MB/s at
+//! best.) The 2.5 GB/s aimed at for `ssr` is reached only in the machine's fast spells. What
+//! made the difference, each measured the same way:
 //!
-//! Carrying a tag's state across windows (fixed 64-byte steps) was measured before being
-//! tried, with a throwaway bench on the 250 KB of cards of `ssr` (AVX-512, best of 3 runs of
-//! 2000 passes each, same loaded machine; rewriter at 1896 `ssr` / 1089 default MB/s then):
+//! - The usual window (its tags in the usual shapes, the last maybe going on past it) is
+//!   decided in one pass: its next start comes from its last `<` and `>` alone (a guess the
+//!   layout then confirms), the layout's tags from its `<` and `>` at once when they alternate
+//!   (`Layout::of::<true>`), and its masks are not kept for the rare window, which classifies
+//!   again (no spills). On the cards of `ssr` every window is a usual one.
+//! - The classification of letters, first letters and blanks by two nibble lookups
+//!   (`simd::classify_avx512`) instead of a compare per letter: +20 %.
+//! - `{version}` searched 128 bytes at a time (`simd::find`): +70 % for the replacer alone.
 //!
-//! | on the cards of `ssr`                                         | MB/s |
-//! |---------------------------------------------------------------|------|
-//! | this walk (4165 windows for 4000 of 64 bytes)                 | 2086 |
-//! | fixed steps: classification, [`surely_inert`], [`Layout::of`] | 2909 |
-//! | the same and [`first_live`]                                   | 2600 |
-//! | fixed steps: the classification and [`surely_inert`] alone    | 5556 |
-//!
-//! The walk takes only 4 % more windows than fixed steps would, so what a carry could win is
-//! the wait of each window for the previous one's [`Layout::of`]: the walk at ~2.6 GB/s at
-//! best, the `ssr` rewriter at ~2.3 GB/s, short of 2.5, before the carried state's own cost.
-//! Not tried. What would help next is a cheaper [`Layout::of`] (about half of the time of a
-//! window in fixed steps, the classification the other half) rather than fewer windows.
+//! perf (`-e cpu-clock`, `ssr`): the walk ~83 % of the time, the `{version}` search ~8 %. Tried
+//! and dropped: the next start from the `<` and `>` of aligned blocks (so that no load waits
+//! for the previous window): slower (median 1223 against 1418 MB/s on the cards). With fixed
+//! 64-byte steps and the same work per window, the walk is no faster than this one (1923
+//! against 1798 MB/s, within the noise): what is left is the work of each window (~160
+//! instructions, half of them the layout), not the wait between windows.
 //!
 //!
 //! # How

@@ -1,13 +1,14 @@
 //! The one place with `unsafe` in the crate: 64 bytes classified at once into bitmasks of the
 //! bytes that matter to the tag walker of `fast` (`<`, `>`, the two quotes together, `=`,
 //! what ends a name, `/`, and the letters, those that begin a name that matters apart), bit
-//! `k` for byte `k`. Four ways ([`Way`]): with AVX-512BW one compare to a mask register per
-//! class, with AVX2 two 32-byte compares, with SSE2 (the x86_64 baseline) four 16-byte ones,
-//! elsewhere eight-byte words (SWAR). The fastest the CPU has is detected once
-//! ([`Way::best`]) and each SIMD way has its own copy of the whole walk compiled for its
-//! instructions (`walk_avx512`, `walk_avx2`), so that the classification inlines and the
-//! detection costs nothing per window. A unit test checks that every way the CPU can go
-//! gives the same masks; the walker's tests go each way too.
+//! `k` for byte `k`; and [`find`], the search for `{version}`. Four ways ([`Way`]): with
+//! AVX-512BW a compare to a mask register per byte class and two nibble lookups for the
+//! letters and blanks, with AVX2 two 32-byte compares per class, with SSE2 (the x86_64
+//! baseline) four 16-byte ones, elsewhere eight-byte words (SWAR). The fastest the CPU has is
+//! detected once ([`Way::best`]) and each SIMD way has its own copy of the whole walk
+//! compiled for its instructions (`walk_avx512`, `walk_avx2`), so that the classification
+//! inlines and the detection costs nothing per window. A unit test checks that every way the
+//! CPU can go gives the same masks; the walker's tests go each way too.
 #![allow(unsafe_code)]
 
 /// Bitmasks of one 64-byte block.
