@@ -46,11 +46,11 @@
 
 mod fast;
 mod simd;
-
-pub(super) use simd::find;
 mod tag;
 mod text;
 mod tree;
+
+pub(super) use simd::find;
 
 use tag::TagSt;
 use text::{is_delim, Esc, Step};

@@ -160,6 +160,12 @@ impl Layout {
             odd,
         }
     }
+
+    /// The offset of the tag that goes on past the window, if one does (the last that begins).
+    #[inline]
+    fn past(&self) -> Option<usize> {
+        (self.inside >> 63 != 0).then(|| 63 - (self.starts | 1).leading_zeros() as usize)
+    }
 }
 
 /// The offsets where a tag that begins there is surely inert (its first letters say so, as
@@ -202,13 +208,11 @@ pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
         };
         {
             let l = Layout::of::<true>(&m, 0);
-            let past = l.inside >> 63 != 0;
-            let last = 63 - (l.starts | 1).leading_zeros() as usize;
-            let step = if past { last } else { W };
-            // the tag that goes on past is looked at again from the next window
-            let again = if past { 1u64 << last } else { 0 };
-            if l.odd & !(1 << 63) == 0 && step == guess {
-                // the names of those whose first letters leave them unsure (`<span`)
+            let past = l.past();
+            if l.odd & !(1 << 63) == 0 && past.unwrap_or(W) == guess {
+                // the tag that goes on past is looked at again from the next window
+                let again = past.map_or(0, |k| 1u64 << k);
+                // (most windows have none to look at: not even a call then)
                 if l.starts & !sure & !again != 0 {
                     if let Some(p) = first_live(d, ext, w, sure, l.starts & !again) {
                         return p;
@@ -231,13 +235,12 @@ pub(super) fn walk<C: Classify>(c: C, d: &[u8], mut i: usize) -> usize {
                 // every tag has its usual shape, but maybe one that goes on past the window:
                 // only their names are left to look at, and then that tag is looked at again
                 // from a window that begins at its `<` (if that is not this one)
-                let past = l.inside >> 63 != 0;
-                let last = 63 - (l.starts | 1).leading_zeros() as usize;
-                if !past || last > 0 {
+                let past = l.past();
+                if past != Some(0) {
                     if let Some(p) = first_live(d, ext, w, sure, l.starts) {
                         return p;
                     }
-                    i = w + if past { last } else { W };
+                    i = w + past.unwrap_or(W);
                     continue 'window;
                 }
             }

@@ -287,58 +287,62 @@ fn walk_avx2(t: Avx2, d: &[u8], i: usize) -> usize {
 }
 
 /// Class bits of a byte looked up by its two nibbles (`NIBBLE_HI[b >> 4] & NIBBLE_LO[b & 15]`),
-/// for the classes that would take several compares each: the letters (two bits, `A`–`O` and
-/// `P`–`Z` in either case), those of [`OPEN1`] and of [`CLOSE1`] (two bits each, the same
-/// halves), the blanks below `!` and the space. A byte of 128 or more has no bits (its high
-/// nibble none).
+/// for the classes that would take several compares each: the letters, those of [`OPEN1`]
+/// and those of [`CLOSE1`] (two bits each: `A`–`O` and `P`–`Z`, in either case), the blanks
+/// below the space, and the space.
 const LETTER: u8 = 0b11;
 const OPEN: u8 = 0b1100;
 const CLOSE: u8 = 0b11_0000;
-const BLANK: u8 = 0b1100_0000;
-const NIBBLE_HI: [u8; 16] = {
-    let mut t = [0; 16];
-    t[0x0] = 0b0100_0000; // tab, LF, FF, CR
-    t[0x2] = 0b1000_0000; // space
-    t[0x4] = 0b01_0101; // `A`–`O`
-    t[0x6] = 0b01_0101;
-    t[0x5] = 0b10_1010; // `P`–`Z`
-    t[0x7] = 0b10_1010;
-    t
-};
-const NIBBLE_LO: [u8; 16] = {
-    let mut t = [0; 16];
-    let mut l = 0;
-    while l < 16 {
-        let mut b = 0;
-        if l >= 1 {
-            b |= 0b01; // `A`–`O`
+const CTL: u8 = 0b0100_0000;
+const SPACE: u8 = 0b1000_0000;
+const BLANK: u8 = CTL | SPACE;
+const NIBBLE_HI: [u8; 16] = nibbles().0;
+const NIBBLE_LO: [u8; 16] = nibbles().1;
+
+/// The nibble tables: each ASCII byte puts its bits in the row of its high nibble and in that
+/// of its low one, so that a bit's class is every pairing of its bytes' high and low nibbles.
+/// For the classes above that is the class itself (each half of the alphabet, in either
+/// case, is one or two rows of high nibbles times one set of low ones; the masks test checks
+/// it); a byte of 128 or more has no bits.
+const fn nibbles() -> ([u8; 16], [u8; 16]) {
+    const fn has(s: &[u8], c: u8) -> bool {
+        let mut k = 0;
+        while k < s.len() {
+            if s[k] == c {
+                return true;
+            }
+            k += 1;
         }
-        if l <= 10 {
-            b |= 0b10; // `P`–`Z`
-        }
-        if matches!(l, 0x9 | 0xd | 0xe) {
-            b |= 0b0100; // i m n
-        }
-        if matches!(l, 0x0 | 0x3 | 0x4 | 0x8) {
-            b |= 0b1000; // p s t x
-        }
-        if l == 0x2 {
-            b |= 0b01_0000; // b
-        }
-        if l == 0x4 {
-            b |= 0b10_0000; // t
-        }
-        if matches!(l, 0x9 | 0xa | 0xc | 0xd) {
-            b |= 0b0100_0000; // tab, LF, FF, CR
-        }
-        if l == 0 {
-            b |= 0b1000_0000; // space
-        }
-        t[l] = b;
-        l += 1;
+        false
     }
-    t
-};
+    let (mut hi, mut lo) = ([0u8; 16], [0u8; 16]);
+    let mut c = 0u8;
+    while c < 128 {
+        let l = c | 0x20;
+        let mut bits = 0;
+        if l.is_ascii_lowercase() {
+            // the low bit of each pair for `a`–`o`, the high one for `p`–`z`
+            let half = (l > b'o') as u32;
+            bits |= (LETTER & 0b01_0101) << half;
+            if has(OPEN1, l) {
+                bits |= (OPEN & 0b01_0101) << half;
+            }
+            if has(CLOSE1, l) {
+                bits |= (CLOSE & 0b01_0101) << half;
+            }
+        }
+        if matches!(c, b'\t' | b'\n' | 0x0c | b'\r') {
+            bits |= CTL;
+        }
+        if c == b' ' {
+            bits |= SPACE;
+        }
+        hi[(c >> 4) as usize] |= bits;
+        lo[(c & 15) as usize] |= bits;
+        c += 1;
+    }
+    (hi, lo)
+}
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw")]
