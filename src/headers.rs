@@ -140,8 +140,10 @@ impl RequestHeaders for NgxHeaders<'_> {
     }
 
     fn cookie(&self, name: &str) -> Option<&[u8]> {
+        // by the hash nginx's parsers give every request header first (a compare per header)
+        const COOKIE: ngx_uint_t = hash_key(b"cookie");
         iter(self.list)
-            .filter(|h| bytes(&h.key).eq_ignore_ascii_case(b"cookie"))
+            .filter(|h| h.hash == COOKIE && bytes(&h.key).eq_ignore_ascii_case(b"cookie"))
             .find_map(|h| find_cookie(bytes(&h.value), name.as_bytes()))
     }
 }

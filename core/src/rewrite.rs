@@ -5,7 +5,7 @@ use allocator_api2::vec::Vec;
 
 use crate::config::GrayConfig;
 use crate::decide::Kind;
-use crate::path::clean_into;
+use crate::path::{clean_into, is_clean};
 
 /// What [`rewrite_into`] did with a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,19 +56,30 @@ pub fn rewrite_into<A: Allocator>(
     else {
         return Rewrite::Kept;
     };
-    // the target directory, cleaned, without its trailing slash: `tmp[..dir]`
-    tmp.clear();
-    target.render_into(version, tmp);
-    clean_into(tmp, out);
+    // the target directory, cleaned, without its trailing slash: `out[..dir]` (cleaning only
+    // what is not clean already: a path in a request's way is clean, and so are most targets)
+    let rest = &path[prefix.len()..];
+    out.reserve(target.len(version) + 1 + rest.len());
+    target.render_into(version, out);
+    if !is_clean(out) {
+        tmp.clear();
+        crate::buf::put(tmp, out);
+        clean_into(tmp, out);
+    }
     let dir = if out.len() > 1 && out.ends_with(b"/") {
         out.len() - 1
     } else {
         out.len()
     };
+    out.truncate(dir);
+    out.push(b'/');
+    crate::buf::put(out, rest);
+    if is_clean(out) {
+        // the directory, `/` and segments that are neither empty nor `.` nor `..`: inside it
+        return Rewrite::Rewritten;
+    }
     tmp.clear();
-    crate::buf::put(tmp, &out[..dir]);
-    tmp.push(b'/');
-    crate::buf::put(tmp, &path[prefix.len()..]);
+    crate::buf::put(tmp, out);
     clean_into(tmp, out);
     if inside(out, &tmp[..dir]) {
         Rewrite::Rewritten
@@ -205,6 +216,78 @@ baseDeployment:
             ("/s/", "/static/v2/"),
         ] {
             assert_eq!(run(p), (Rewrite::Rewritten, o.to_owned()), "{p}");
+        }
+    }
+
+    /// The way taken for clean targets and paths gives what cleaning every join would.
+    #[test]
+    fn clean_joins_are_not_cleaned_again() {
+        fn reference(
+            target: &str,
+            prefix: &str,
+            path: &[u8],
+            version: &str,
+        ) -> (Rewrite, std::vec::Vec<u8>) {
+            let (mut tmp, mut out) = (Vec::new(), Vec::new());
+            tmp.extend_from_slice(target.replace("{version}", version).as_bytes());
+            clean_into(&tmp, &mut out);
+            let dir = if out.len() > 1 && out.ends_with(b"/") {
+                out.len() - 1
+            } else {
+                out.len()
+            };
+            tmp.clear();
+            tmp.extend_from_slice(&out[..dir]);
+            tmp.push(b'/');
+            tmp.extend_from_slice(&path[prefix.len()..]);
+            clean_into(&tmp, &mut out);
+            if inside(&out, &tmp[..dir]) {
+                (Rewrite::Rewritten, out.to_vec())
+            } else {
+                (Rewrite::Escapes, std::vec::Vec::new())
+            }
+        }
+        let targets = [
+            "/mfe/{version}",
+            "/mfe/{version}/",
+            "/",
+            "/{version}",
+            "//x/./{version}",
+            "/a/../{version}/",
+            "/mfe/{version}/static",
+        ];
+        let versions = ["v1", "2.0.0", "..", ".", "a/b", ""];
+        let segments = ["app1", "app1..", "..", ".", "", "a.js", "s", "..."];
+        let mut r = crate::test_rng::Rng(0x2545_f491_4f6c_dd1d);
+        for target in targets {
+            for prefix in ["/", "/app1", "/app1/", "/s"] {
+                let yaml = format!(
+                    "baseDeployment: {{version: b}}\nrewrite:\n  fileRouting:\n    '{prefix}': '{target}'\n"
+                );
+                let c = GrayConfig::from_yaml(&yaml).unwrap();
+                for version in versions {
+                    for _ in 0..300 {
+                        let mut raw = String::new();
+                        for _ in 0..r.below(5) {
+                            raw.push('/');
+                            raw.push_str(segments[r.below(segments.len())]);
+                        }
+                        let mut path = Vec::new();
+                        clean_into(raw.as_bytes(), &mut path);
+                        if !path.starts_with(prefix.as_bytes()) {
+                            continue;
+                        }
+                        let (mut t, mut o) = (Vec::new(), Vec::new());
+                        let got = rewrite_into(&c, Kind::Asset, &path, version, &mut t, &mut o);
+                        assert_eq!(
+                            (got, o.to_vec()),
+                            reference(target, prefix, &path, version),
+                            "{target} {prefix} {version} {:?}",
+                            String::from_utf8_lossy(&path)
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -14,8 +14,18 @@
 //! | default   | 698 / 739 MB/s                       | 1028 / 1098 MB/s    |
 //!
 //! (7 alternating runs each; in an earlier, faster quarter of an hour `ssr` gave 2881 MB/s at
-//! best.) The 2.5 GB/s aimed at for `ssr` is reached only in the machine's fast spells. What
-//! made the difference, each measured the same way:
+//! best.) On that machine the 2.5 GB/s aimed at for `ssr` is reached only in its fast spells.
+//! On another of the same 2-core kind, an AMD EPYC with AVX-512 (the same code, each way
+//! forced in turn by a throwaway build, alternating runs, no other load):
+//!
+//! | way     | `ssr`           | default         |
+//! |---------|-----------------|-----------------|
+//! | AVX-512 | 6561–7228 MB/s  | 1962–2786 MB/s  |
+//! | AVX2    | 5301–5462 MB/s  |                 |
+//! | SSE2    | 3220–3302 MB/s  |                 |
+//!
+//! (AVX-512 `ssr`: 3598–3686 MB/s while a build ran on both cores.) What made the difference
+//! on the first machine, each measured the same way:
 //!
 //! - The usual window (its tags in the usual shapes, the last maybe going on past it) is
 //!   decided in one pass: its next start comes from its last `<` and `>` alone (a guess the
