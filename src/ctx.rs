@@ -103,8 +103,12 @@ pub fn get(r: &ngx_http_request_t) -> Option<&'static RequestCtx> {
     }
 }
 
-/// Stores `ctx` for request `r`; `None` when the pool is out of memory.
-pub fn create(r: &ngx_http_request_t, ctx: RequestCtx) -> Option<&'static RequestCtx> {
+/// Stores the context `ctx` makes for request `r`; `None` when the pool is out of memory.
+/// (Made where it is stored: a context is a few hundred bytes, not worth a copy per request.)
+pub fn create(
+    r: &ngx_http_request_t,
+    ctx: impl FnOnce() -> RequestCtx,
+) -> Option<&'static RequestCtx> {
     // SAFETY: r.pool is the live request pool; the cleanup owns the value from here on.
     unsafe {
         let c = ngx_pool_cleanup_add(r.pool, core::mem::size_of::<RequestCtx>());
@@ -112,7 +116,7 @@ pub fn create(r: &ngx_http_request_t, ctx: RequestCtx) -> Option<&'static Reques
             return None;
         }
         let p = (*c).data as *mut RequestCtx;
-        ptr::write(p, ctx);
+        ptr::write(p, ctx());
         (*c).handler = Some(drop_ctx);
         *slot(r) = p as *mut c_void;
         Some(&*p)

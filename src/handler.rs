@@ -141,7 +141,7 @@ fn decide_now(r: &mut ngx_http_request_t) -> Option<&'static RequestCtx> {
     // SAFETY (lifetime): the configuration lives in the cycle's pool, which outlives requests
     let cfg: &'static _ = unsafe { &*(cfg as *const _) };
     let at = (r.uri.data as usize, r.uri.len);
-    let Some(c) = ctx::create(r, RequestCtx::new(cfg, decision, facts)) else {
+    let Some(c) = ctx::create(r, || RequestCtx::new(cfg, decision, facts)) else {
         ngx_log_error!(
             NGX_LOG_ERR,
             log(r),

@@ -53,6 +53,16 @@ fn iter_mut(list: &mut ngx_list_t) -> impl Iterator<Item = &mut ngx_table_elt_t>
     raw_iter(list).map(|e| unsafe { &mut *e })
 }
 
+/// Whether a request header is called `lc` (in lower case), by the lower-case copy of its name
+/// that nginx's parsers keep beside it (a module may have added one without).
+fn is_named(h: &ngx_table_elt_t, lc: &[u8]) -> bool {
+    if h.lowcase_key.is_null() || h.key.len != lc.len() {
+        return bytes(&h.key).eq_ignore_ascii_case(lc);
+    }
+    // SAFETY: nginx's parsers (and `set_request_header`) store `key.len` bytes there
+    unsafe { slice::from_raw_parts(h.lowcase_key, h.key.len) == lc }
+}
+
 pub fn bytes(s: &ngx_str_t) -> &[u8] {
     if s.len == 0 || s.data.is_null() {
         &[]
@@ -140,10 +150,10 @@ impl RequestHeaders for NgxHeaders<'_> {
     }
 
     fn cookie(&self, name: &str) -> Option<&[u8]> {
-        // by the hash nginx's parsers give every request header first (a compare per header)
+        // by the hash and the lower-case name nginx's parsers give every request header
         const COOKIE: ngx_uint_t = hash_key(b"cookie");
         iter(self.list)
-            .filter(|h| h.hash == COOKIE && bytes(&h.key).eq_ignore_ascii_case(b"cookie"))
+            .filter(|h| h.hash == COOKIE && is_named(h, b"cookie"))
             .find_map(|h| find_cookie(bytes(&h.value), name.as_bytes()))
     }
 }

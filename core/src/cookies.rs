@@ -11,22 +11,30 @@ pub fn is_cookie_octet(b: u8) -> bool {
 /// Pairs are split on `;`, surrounding blanks are trimmed and a value in double quotes is
 /// unquoted. Malformed pairs (no `=`) are skipped. Any bytes are accepted; nothing is decoded.
 pub fn find_cookie<'a>(header: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    for pair in header.split(|&b| b == b';') {
-        let pair = trim(pair);
-        let Some(eq) = memchr::memchr(b'=', pair) else {
-            continue;
-        };
-        if trim(&pair[..eq]) != name {
-            continue;
+    // A pair's name is what precedes its first `=`, trimmed: never one with `=` or `;` in it
+    // or blanks around it. Otherwise a pair is the name's when it begins with the name and
+    // then blanks and `=` follow; each pair is found by `memchr` and only its first bytes
+    // are looked at, whatever its length (a browser's `Cookie` can be kilobytes long).
+    // (A trimmed pair has no `;` and no blank at its start: such a name begins none.)
+    let blank = |b: &u8| matches!(b, b' ' | b'\t');
+    let mut rest = header;
+    loop {
+        let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+        let pair = trim(&rest[..end]);
+        if let Some(after) = pair.strip_prefix(name) {
+            let after = &after[after.iter().take_while(|b| blank(b)).count()..];
+            if let Some(value) = after.strip_prefix(b"=") {
+                if name.contains(&b'=') || name.last().is_some_and(blank) {
+                    return None; // the name of no pair
+                }
+                return Some(match trim(value) {
+                    [b'"', inner @ .., b'"'] => inner,
+                    v => v,
+                });
+            }
         }
-        let v = trim(&pair[eq + 1..]);
-        let v = match v {
-            [b'"', inner @ .., b'"'] => inner,
-            v => v,
-        };
-        return Some(v);
+        rest = rest.get(end + 1..)?;
     }
-    None
 }
 
 fn trim(s: &[u8]) -> &[u8] {
@@ -125,6 +133,53 @@ mod tests {
         assert_eq!(find_cookie(b";;;==;", b""), Some(&b"="[..]));
         assert_eq!(find_cookie(b"x=\xff\xfe", b"x"), Some(&b"\xff\xfe"[..]));
         assert_eq!(find_cookie(b"x=\"", b"x"), Some(&b"\""[..]));
+    }
+
+    /// The pairs as the one pass finds them are those of splitting on `;` and trimming.
+    #[test]
+    fn one_pass_is_split_and_trim() {
+        fn reference<'a>(header: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+            for pair in header.split(|&b| b == b';') {
+                let pair = trim(pair);
+                let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+                    continue;
+                };
+                if trim(&pair[..eq]) != name {
+                    continue;
+                }
+                return Some(match trim(&pair[eq + 1..]) {
+                    [b'"', inner @ .., b'"'] => inner,
+                    v => v,
+                });
+            }
+            None
+        }
+        let bytes = b"ab=; \t\"";
+        let mut r = crate::test_rng::Rng(0x1234_5678_9abc_def1);
+        for _ in 0..200_000 {
+            let h: std::vec::Vec<u8> = (0..r.below(14))
+                .map(|_| bytes[r.below(bytes.len())])
+                .collect();
+            for name in [
+                &b"a"[..],
+                b"ab",
+                b"",
+                b"b a",
+                b" a",
+                b"a ",
+                b"a=",
+                b"=",
+                b";a",
+                b"\t",
+            ] {
+                assert_eq!(
+                    find_cookie(&h, name),
+                    reference(&h, name),
+                    "{:?}",
+                    String::from_utf8_lossy(&h)
+                );
+            }
+        }
     }
 
     #[test]

@@ -51,13 +51,17 @@ pub fn is_clean(path: &[u8]) -> bool {
         return false;
     }
     // byte by byte: `memchr` costs more than it saves on a few dozen bytes
-    (0..path.len()).all(|k| {
-        path[k] != b'/'
-            || !matches!(
-                &path[k + 1..],
-                [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..]
-            )
-    })
+    let mut rest = path;
+    while let Some(k) = rest.iter().position(|&b| b == b'/') {
+        rest = &rest[k + 1..];
+        if matches!(
+            rest,
+            [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..]
+        ) {
+            return false;
+        }
+    }
+    true
 }
 
 /// The extension of the last path segment, without the dot (`None` when there is none).
