@@ -6,6 +6,7 @@ use allocator_api2::vec::Vec;
 use crate::config::GrayConfig;
 use crate::decide::Kind;
 use crate::path::{clean_into, is_clean};
+use crate::template::Template;
 
 /// What [`rewrite_into`] did with a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,34 +49,32 @@ pub fn rewrite_into<A: Allocator>(
             None => Rewrite::Kept,
         };
     }
-    let Some((prefix, target)) = cfg
+    let Some((route, (prefix, target))) = cfg
         .rewrite
         .file_routing
         .iter()
-        .find(|(k, _)| path.starts_with(k.as_bytes()))
+        .enumerate()
+        .find(|(_, (k, _))| path.starts_with(k.as_bytes()))
     else {
         return Rewrite::Kept;
     };
-    // the target directory, cleaned, without its trailing slash: `out[..dir]` (cleaning only
-    // what is not clean already: a path in a request's way is clean, and so are most targets)
     let rest = &path[prefix.len()..];
-    out.reserve(target.len(version) + 1 + rest.len());
-    target.render_into(version, out);
-    if !is_clean(out) {
-        tmp.clear();
-        crate::buf::put(tmp, out);
-        clean_into(tmp, out);
+    // the target directory: `out[..dir]`, made at configuration time for its versions
+    let known = cfg.rewrite.file_dirs.get(route).and_then(|dirs| {
+        dirs.iter()
+            .find(|(v, _)| v.as_str() == version)
+            .map(|(_, dir)| dir.as_slice())
+    });
+    out.reserve(known.map_or_else(|| target.len(version), <[u8]>::len) + 1 + rest.len());
+    match known {
+        Some(dir) => crate::buf::put(out, dir),
+        None => target_dir(target, version, tmp, out),
     }
-    let dir = if out.len() > 1 && out.ends_with(b"/") {
-        out.len() - 1
-    } else {
-        out.len()
-    };
-    out.truncate(dir);
+    let dir = out.len();
     out.push(b'/');
     crate::buf::put(out, rest);
-    if is_clean(out) {
-        // the directory, `/` and segments that are neither empty nor `.` nor `..`: inside it
+    // a clean directory, then `/` and `rest`: clean (and inside it) when `/` and `rest` are
+    if dir > 1 && is_clean(&out[dir..]) {
         return Rewrite::Rewritten;
     }
     tmp.clear();
@@ -86,6 +85,26 @@ pub fn rewrite_into<A: Allocator>(
     } else {
         out.clear();
         Rewrite::Escapes
+    }
+}
+
+/// The directory `target` names for `version`, in `out`: the target rendered and cleaned,
+/// without its trailing slash (`/` stays `/`). `tmp` is scratch space.
+pub fn target_dir<A: Allocator>(
+    target: &Template,
+    version: &str,
+    tmp: &mut Vec<u8, A>,
+    out: &mut Vec<u8, A>,
+) {
+    out.clear();
+    target.render_into(version, out);
+    if !is_clean(out) {
+        tmp.clear();
+        crate::buf::put(tmp, out);
+        clean_into(tmp, out);
+    }
+    if out.len() > 1 && out.ends_with(b"/") {
+        out.pop();
     }
 }
 
@@ -219,7 +238,8 @@ baseDeployment:
         }
     }
 
-    /// The way taken for clean targets and paths gives what cleaning every join would.
+    /// The ways taken for clean targets and paths, and for the directories of the
+    /// configuration's versions, give what rendering and cleaning every join would.
     #[test]
     fn clean_joins_are_not_cleaned_again() {
         fn reference(
@@ -262,9 +282,12 @@ baseDeployment:
         for target in targets {
             for prefix in ["/", "/app1", "/app1/", "/s"] {
                 let yaml = format!(
-                    "baseDeployment: {{version: b}}\nrewrite:\n  fileRouting:\n    '{prefix}': '{target}'\n"
+                    "baseDeployment: {{version: v1, versionPredicates: {{/s/: '2.0.0'}}}}\n\
+                     rewrite:\n  fileRouting:\n    '{prefix}': '{target}'\n"
                 );
                 let c = GrayConfig::from_yaml(&yaml).unwrap();
+                // "v1" and "2.0.0" by the directories made with the configuration
+                assert_eq!(c.rewrite.file_dirs[0].len(), 2);
                 for version in versions {
                     for _ in 0..300 {
                         let mut raw = String::new();

@@ -147,6 +147,11 @@ pub struct Rewrite {
     /// (prefix, target), longest prefix first, then lexicographic.
     pub index_routing: Vec<(String, Template)>,
     pub file_routing: Vec<(String, Template)>,
+    /// For each `file_routing` target, its directory for each version of the configuration
+    /// (of its deployments, disabled ones included, and their `versionPredicates`): the target
+    /// rendered, cleaned, without a trailing slash ([`crate::rewrite::target_dir`]), made once
+    /// here rather than for every asset.
+    pub file_dirs: Vec<Vec<(String, Vec<u8>)>>,
     pub not_found_uri: Option<Template>,
 }
 

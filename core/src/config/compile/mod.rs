@@ -166,7 +166,11 @@ monitor: {{beacon: PATH}}: without it no page reports JS errors"
             }
         }
     }
-    let rewrite = rewrite::compile(raw.rewrite.unwrap_or_default())?;
+    let mut rewrite = rewrite::compile(raw.rewrite.unwrap_or_default())?;
+    rewrite.file_dirs = rewrite::file_dirs(
+        &rewrite.file_routing,
+        std::iter::once(&base).chain(&grays).chain(&disabled),
+    );
     let injection = injection::compile(raw.injection.unwrap_or_default(), &rules)?;
     let mut base = base;
     for d in std::iter::once(&mut base).chain(grays.iter_mut()) {
