@@ -45,13 +45,36 @@ pub fn clean_into<A: Allocator>(path: &[u8], out: &mut Vec<u8, A>) {
 }
 
 /// `true` when `path` is already in cleaned form, so cleaning can be skipped.
-/// In one pass (a request's path is short): after each `/` no `/`, and no `.` or `..` segment.
+/// Eight bytes at a time, for the case of nearly every request: no `/` followed by `/` or `.`
+/// at all; where there is one, byte by byte.
 pub fn is_clean(path: &[u8]) -> bool {
     if path.first() != Some(&b'/') {
         return false;
     }
-    // byte by byte: `memchr` costs more than it saves on a few dozen bytes
-    let mut rest = path;
+    // the bytes equal to `c` of a word, exactly (their top bits), with no carry between them
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let eq = |w: u64, c: u8| {
+        let t = w ^ u64::from_ne_bytes([c; 8]);
+        !(((t & LOW7).wrapping_add(LOW7)) | t) & !LOW7
+    };
+    let mut k = 0;
+    // each word, and the word one byte on: the byte after each of its bytes
+    while let Some(b) = path.get(k..k + 9) {
+        let (Some(w), Some(next)) = (b.first_chunk::<8>(), b[1..].first_chunk::<8>()) else {
+            break;
+        };
+        let (w, next) = (u64::from_ne_bytes(*w), u64::from_ne_bytes(*next));
+        if eq(w, b'/') & (eq(next, b'/') | eq(next, b'.')) != 0 {
+            return clean_from(path, 0);
+        }
+        k += 8;
+    }
+    clean_from(path, k)
+}
+
+/// No `/` at offset `from` or after it is followed by `/`, `.` or `..` and then `/` or the end.
+fn clean_from(path: &[u8], from: usize) -> bool {
+    let mut rest = &path[from..];
     while let Some(k) = rest.iter().position(|&b| b == b'/') {
         rest = &rest[k + 1..];
         if matches!(
@@ -66,12 +89,9 @@ pub fn is_clean(path: &[u8]) -> bool {
 
 /// The extension of the last path segment, without the dot (`None` when there is none).
 pub fn extension(path: &[u8]) -> Option<&[u8]> {
-    let last = match memchr::memrchr(b'/', path) {
-        Some(i) => &path[i + 1..],
-        None => path,
-    };
-    let dot = memchr::memrchr(b'.', last)?;
-    Some(&last[dot + 1..])
+    // from the end, byte by byte: a last segment is short
+    let dot = path.iter().rposition(|&b| b == b'.' || b == b'/')?;
+    (path[dot] == b'.').then(|| &path[dot + 1..])
 }
 
 #[cfg(test)]
@@ -115,11 +135,19 @@ mod tests {
         }
     }
 
-    /// Every path of up to 9 bytes of `/`, `.` and `a`: clean exactly when cleaning keeps it,
-    /// as the definition by substrings says.
+    /// Every path of up to 12 bytes of `/`, `.` and `a` (words and what is left after them),
+    /// and longer random ones: clean exactly when cleaning keeps it, as the definition by
+    /// substrings says.
     #[test]
     fn clean_is_what_cleaning_keeps() {
-        for len in 0..=9u32 {
+        let mut r = crate::test_rng::Rng(0x5851_f42d_4c95_7f2d);
+        for _ in 0..100_000 {
+            let p: String = (0..r.below(40))
+                .map(|_| ['/', '.', 'a', 'b'][r.below(4)])
+                .collect();
+            check(&format!("/{p}"));
+        }
+        for len in 0..=12u32 {
             for mut n in 0..3usize.pow(len) {
                 let mut p = String::new();
                 for _ in 0..len {
@@ -147,5 +175,10 @@ mod tests {
         assert_eq!(extension(b"/a.d/b"), None);
         assert_eq!(extension(b"/"), None);
         assert_eq!(extension(b"/x.tar.gz"), Some(&b"gz"[..]));
+        assert_eq!(extension(b"/a/b."), Some(&b""[..]));
+        assert_eq!(extension(b"a.b"), Some(&b"b"[..]));
+        assert_eq!(extension(b"ab"), None);
+        assert_eq!(extension(b"/.a/"), None);
+        assert_eq!(extension(b""), None);
     }
 }
