@@ -56,7 +56,10 @@ fn iter_mut(list: &mut ngx_list_t) -> impl Iterator<Item = &mut ngx_table_elt_t>
 /// Whether a request header is called `lc` (in lower case), by the lower-case copy of its name
 /// that nginx's parsers keep beside it (a module may have added one without).
 fn is_named(h: &ngx_table_elt_t, lc: &[u8]) -> bool {
-    if h.lowcase_key.is_null() || h.key.len != lc.len() {
+    if h.key.len != lc.len() {
+        return false;
+    }
+    if h.lowcase_key.is_null() {
         return bytes(&h.key).eq_ignore_ascii_case(lc);
     }
     // SAFETY: nginx's parsers (and `set_request_header`) store `key.len` bytes there

@@ -11,20 +11,18 @@ pub fn is_cookie_octet(b: u8) -> bool {
 /// Pairs are split on `;`, surrounding blanks are trimmed and a value in double quotes is
 /// unquoted. Malformed pairs (no `=`) are skipped. Any bytes are accepted; nothing is decoded.
 pub fn find_cookie<'a>(header: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    // A pair's name is what precedes its first `=`, trimmed: never one with `=` or `;` in it
-    // or blanks around it. Otherwise a pair is the name's when it begins with the name and
-    // then blanks and `=` follow; each pair is found by `memchr` and only its first bytes
-    // are looked at, whatever its length (a browser's `Cookie` can be kilobytes long).
-    // (A trimmed pair has no `;` and no blank at its start: such a name begins none.)
-    let blank = |b: &u8| matches!(b, b' ' | b'\t');
+    // A pair is the name's when, trimmed, it begins with the name and then blanks and `=`
+    // follow: each pair is found by `memchr` and only its first bytes are looked at, whatever
+    // its length (a browser's `Cookie` can be kilobytes long). A pair's name is what precedes
+    // its first `=`, trimmed, so a name with `=` or a blank at its end is none (one with `;`
+    // or a blank at its start begins no trimmed pair).
     let mut rest = header;
     loop {
         let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
         let pair = trim(&rest[..end]);
         if let Some(after) = pair.strip_prefix(name) {
-            let after = &after[after.iter().take_while(|b| blank(b)).count()..];
-            if let Some(value) = after.strip_prefix(b"=") {
-                if name.contains(&b'=') || name.last().is_some_and(blank) {
+            if let Some(value) = trim_start(after).strip_prefix(b"=") {
+                if name.contains(&b'=') || name.last().copied().is_some_and(blank) {
                     return None; // the name of no pair
                 }
                 return Some(match trim(value) {
@@ -37,16 +35,17 @@ pub fn find_cookie<'a>(header: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     }
 }
 
+fn blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t')
+}
+
+fn trim_start(s: &[u8]) -> &[u8] {
+    &s[s.iter().position(|&b| !blank(b)).unwrap_or(s.len())..]
+}
+
 fn trim(s: &[u8]) -> &[u8] {
-    let start = s
-        .iter()
-        .position(|&b| b != b' ' && b != b'\t')
-        .unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map_or(start, |e| e + 1);
-    &s[start..end]
+    let s = trim_start(s);
+    &s[..s.iter().rposition(|&b| !blank(b)).map_or(0, |e| e + 1)]
 }
 
 /// The attributes every cookie of the module carries.
