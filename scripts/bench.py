@@ -23,10 +23,18 @@ parses it whoever serves the file; "plain, no Cookie sent" shows that header's o
 Debian's defaults `sendfile on; tcp_nopush on;` are on everywhere. Contenders alternate round by
 round. Every response is verified before timing. The figure that counts is the nginx worker's
 CPU time per request (user+sys from /proc/PID/stat over requests served); req/s is shown too.
+
+The asset: nine tenths of the worker's CPU for a 100 KB file is the kernel's (sendfile and
+loopback TCP, whose softirq work lands on whichever task is running), and that part moves by
+~10 % from one wrk run to the next, for plain nginx against itself too. So the asset workload
+runs in more, shorter runs (--asset-runs), has a second plain server as an A/A control (its
+ratio shows what the whole-CPU figure can resolve), and its target is judged on the module's
+own work: plain's worker CPU per request plus the module's extra user time, where all of the
+module's work is. That rests on the module making the same system calls per request as plain
+nginx, which the bench checks with strace before timing and prints.
 """
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -38,144 +46,10 @@ import tempfile
 import time
 import urllib.request
 
+from bench_tree import FIRST, HEAD, LAST, rs256_token, write_tree
 from nginxproc import free_port, rss_kb, wait_listening, workers
 
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def spa_index(size, version_marker="{version}"):
-    """A realistic SPA index: meta/link tags, ~30 script tags, inline JSON, {version} a few times."""
-    head = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f'<meta name="app-version" content="{version_marker}">',
-            '<title>Console</title>',
-            f'<link rel="stylesheet" href="/app1/static/css/main.{version_marker}.css">']
-    for i in range(8):
-        head.append(f'<link rel="preload" href="/app1/static/js/chunk-{i}.js" as="script">')
-    head.append('<script type="application/json" id="boot">{"env":"prod","release":"%s","features":{"a":true,"b":false}}</script>' % version_marker)
-    head.append('<style>' + 'body{margin:0}.app{display:flex}.nav a{color:#333}' * 8 + '</style>')
-    head.append('</head>')
-    body = ['<body>', '<div id="root"></div>']
-    for i in range(30):
-        body.append(f'<script src="/app1/static/js/chunk-{i}.{i * 7919 % 100000:05d}.js" defer></script>')
-    tail = ['</body>', '</html>', '']
-    page = "\n".join(head + body)
-    # the rest: server-rendered state as inline JSON (as Next.js / Nuxt pages carry it)
-    pad = size - len(page) - len("\n".join(tail)) - 80
-    item = '{"id":%d,"name":"item %d","tags":["a","b"],"price":12.5,"href":"/app1/items/%d"},'
-    items, n = [], 0
-    while sum(map(len, items)) < pad:
-        items.append(item % (n, n, n))
-        n += 1
-    page += '\n<script id="__STATE__" type="application/json">{"items":[' + "".join(items).rstrip(",") + ']}</script>'
-    return page + "\n" + "\n".join(tail)
-
-
-def ssr_page(size, version_marker="{version}"):
-    """A server-rendered page: a tag every ~15 bytes (cards), a JSON state blob, 30 script tags."""
-    head = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f'<meta name="app-version" content="{version_marker}">',
-            '<title>Catalogue</title>',
-            f'<link rel="stylesheet" href="/app1/static/css/main.{version_marker}.css">',
-            '</head>', '<body>', '<div id="root"><main class="grid">']
-    scripts = [f'<script src="/app1/static/js/chunk-{i}.{i * 7919 % 100000:05d}.js" defer></script>' for i in range(30)]
-    tail = ['</main></div>', None] + scripts + ['</body>', '</html>', '']
-    # a JSON state blob of about a tenth of the page (the data the cards were rendered from)
-    item = '{"id":%d,"title":"Title %d","href":"/item/%d"},'
-    items, n = [], 0
-    while sum(map(len, items)) < size // 10:
-        items.append(item % (n, n, n))
-        n += 1
-    tail[1] = '<script id="__STATE__" type="application/json">{"items":[' + "".join(items).rstrip(",") + ']}</script>'
-    fixed = len("\n".join(head + tail)) + 1
-    card = '<div class="card"><h3>Title %d</h3><p>Some text here</p><a href="/item/%d">more</a></div>\n'
-    cards, n, total = [], 0, 0
-    while fixed + total < size:
-        c = card % (n, n)
-        cards.append(c)
-        total += len(c)
-        n += 1
-    return "\n".join(head) + "\n" + "".join(cards) + "\n".join(tail)
-
-
-HEAD = '<script>window.__GRAY__={v:"{version}"}</script>'
-FIRST = '<div id="gray-banner" hidden></div>'
-LAST = '<script>console.debug("gray {version}")</script>'
-
-YAML = """grayKey: userid
-rules:
-  - name: beta-user
-    grayKeyValue: ['00000002']
-baseDeployment: {version: base}
-grayDeployments:
-  - {name: beta-user, version: gray, enabled: true%(weight)s}
-rewrite:
-  indexRouting:
-    /app1: '/mfe/app1/{version}/index.html'
-    /big: '/mfe/app1/{version}/big.html'
-    /ssr-big: '/mfe/app1/{version}/ssr.html'
-    /ssr-small: '/mfe/app1/{version}/ssr-small.html'
-  fileRouting:
-    /app1/: '/mfe/app1/{version}'
-injection:
-  head: ['%(head)s']
-  body:
-    first: ['%(first)s']
-    last: ['%(last)s']
-"""
-
-
-def write_tree(root):
-    for v in ("base", "gray"):
-        d = os.path.join(root, "html/mfe/app1", v)
-        os.makedirs(os.path.join(d, "js"), exist_ok=True)
-        with open(os.path.join(d, "index.html"), "w") as f:
-            f.write(spa_index(30 * 1024))
-        with open(os.path.join(d, "big.html"), "w") as f:
-            f.write(spa_index(300 * 1024))
-        with open(os.path.join(d, "ssr.html"), "w") as f:
-            f.write(ssr_page(300 * 1024))
-        with open(os.path.join(d, "ssr-small.html"), "w") as f:
-            f.write(ssr_page(30 * 1024))
-        with open(os.path.join(d, "js/app.js"), "w") as f:
-            line = "function f%d(a,b){return a*b+%d;}\n"
-            f.write("".join(line % (i, i) for i in range(100 * 1024 // 30))[:100 * 1024])
-        # deployed a minute ago, as served files are (the render cache keeps settled files)
-        for dirpath, _, files in os.walk(d):
-            for name in files:
-                t = time.time() - 60
-                os.utime(os.path.join(dirpath, name), (t, t))
-    for name, weight in (("rules.yaml", ""), ("pct.yaml", ", weight: 50")):
-        with open(os.path.join(root, "conf", name), "w") as f:
-            f.write(YAML % {"weight": weight, "head": HEAD, "first": FIRST, "last": LAST})
-    # a rule of five conditions: header, ip, os, an RS256 JWT claim and an nginx variable
-    cond = YAML % {"weight": "", "head": HEAD, "first": FIRST, "last": LAST}
-    cond = cond.replace("""    grayKeyValue: ['00000002']
-""", """    match:
-      - header: {name: X-Canary, values: ['1']}
-      - ip: ['127.0.0.0/8']
-      - os: [ios, android]
-      - jwt: {claim: role, values: [beta-tester]}
-      - variable: {name: http_x_plan, values: [gold]}
-""")
-    cond = "jwt: {header: Authorization, keys: keys/rsa-public.pem}\n" + cond
-    os.makedirs(os.path.join(root, "conf", "keys"), exist_ok=True)
-    shutil.copy(os.path.join(KEYS, "rsa-public.pem"), os.path.join(root, "conf", "keys"))
-    with open(os.path.join(root, "conf", "cond.yaml"), "w") as f:
-        f.write(cond)
-
-
-KEYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "core", "tests", "data", "jwt")
-
-
-def rs256_token(claims):
-    """An RS256 token signed with the test key (openssl, no Python JWT library needed)."""
-    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")
-    signing = b64(b'{"alg":"RS256","typ":"JWT"}') + b"." + b64(json.dumps(claims).encode())
-    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", os.path.join(KEYS, "rsa-private.pem"), "-binary"],
-                         input=signing, capture_output=True, check=True).stdout
-    return (signing + b"." + b64(sig)).decode()
 
 
 def conf(kind, port, module, user, zone=True, origin=None):
@@ -239,7 +113,8 @@ http {{
 
 
 class Server:
-    def __init__(self, nginx, prefix, kind, module, extra_yaml=None, zone=True, origin=None, core="0"):
+    def __init__(self, nginx, prefix, kind, module, extra_yaml=None, zone=True, origin=None, core="0",
+                 suffix=""):
         self.nginx, self.prefix, self.kind = nginx, prefix, kind
         self.port = free_port()
         user = "user root;" if os.geteuid() == 0 else ""
@@ -251,6 +126,7 @@ class Server:
             self.kind += "-nozone"
         if origin is not None and kind == "module":
             self.kind += "-proxy"
+        self.kind += suffix
         self.conf = os.path.join(prefix, "conf", self.kind + ".conf")
         with open(self.conf, "w") as f:
             f.write(text.replace(f"logs/{kind}", f"logs/{self.kind}"))
@@ -307,6 +183,43 @@ def wrk(port, path, headers, duration, conns):
     return reqs
 
 
+def own(totals, wl, c, first):
+    """The contender's worker CPU per request with plain's kernel part: plain's whole worker CPU
+    plus the difference in user time, over plain's (the module's work is all in user space)."""
+    n, _, _, _, user = totals[(wl, c)]
+    bn, bcpu, _, _, buser = totals[(wl, first)]
+    return (bcpu / bn + user / n - buser / bn) / (bcpu / bn)
+
+
+def spread(per):
+    """Per-run ratios: all of them when few, else lowest, median, highest and their count."""
+    if len(per) <= 5:
+        return " ".join(f"{p:.2f}" for p in per)
+    return f"{per[0]:.2f} … {per[len(per) // 2]:.2f} … {per[-1]:.2f} ({len(per)} runs)"
+
+
+def syscalls(server, path, headers, seconds=2):
+    """The worker's system calls per request, by name, while wrk -c1 asks for `path`."""
+    out = os.path.join(server.prefix, "logs", server.kind + ".strace")
+    st = subprocess.Popen(["strace", "-c", "-q", "-p", str(server.worker), "-o", out])
+    for _ in range(500):  # until strace is attached
+        with open(f"/proc/{server.worker}/status") as f:
+            if re.search(r"TracerPid:\s*[1-9]", f.read()):
+                break
+        time.sleep(0.01)
+    n = wrk(server.port, path, headers, seconds, 1)
+    st.send_signal(signal.SIGINT)
+    st.wait(10)
+    calls = {}
+    with open(out) as f:
+        for line in f:
+            w = line.split()
+            if len(w) in (5, 6) and w[-1] != "total" and w[3].isdigit():
+                calls[w[-1]] = int(w[3]) / n
+    # epoll_wait and friends wake per event batch, not per request: rounded to a tenth
+    return {k: round(v, 1) for k, v in calls.items()}
+
+
 def totals_wl(totals):
     return {wl for wl, _ in totals}
 
@@ -318,6 +231,10 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--conns", type=int, default=16)
+    ap.add_argument("--asset-runs", type=int, default=5,
+                    help="the asset workload's contenders run this many times per round, each for "
+                         "duration / runs (the same time in all): more pairs to average the kernel's "
+                         "run-to-run moods over")
     ap.add_argument("--only", action="append", default=[],
                     help="run only the workloads whose name contains this (repeatable)")
     a = ap.parse_args()
@@ -348,6 +265,7 @@ def main():
     workloads = {
         "asset 100 KB (gray user)": {
             "plain": ("plain", "/mfe/app1/gray/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
+            "plain, a second server (A/A)": ("plain2", "/mfe/app1/gray/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
             "module": ("module", "/app1/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
             "module, status zone off": ("module-nozone", "/app1/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
         },
@@ -405,6 +323,7 @@ def main():
         # front worker's CPU is counted (and the front's core is not shared)
         origin = Server(a.nginx, prefix, "origin", a.module, core="1")
         servers["plain"] = Server(a.nginx, prefix, "plain", a.module, origin=origin.port)
+        servers["plain2"] = Server(a.nginx, prefix, "plain", a.module, suffix="2")
         servers["module-proxy"] = Server(a.nginx, prefix, "module", a.module, origin=origin.port)
         servers["module"] = Server(a.nginx, prefix, "module", a.module)
         servers["sub_filter"] = Server(a.nginx, prefix, "sub", a.module)
@@ -421,26 +340,37 @@ def main():
         print(f"verified every response; {a.rounds} rounds x {a.duration:g} s per contender and workload, "
               f"wrk -c{a.conns} on core 1, nginx worker on core 0", flush=True)
 
+        syscalls_seen = {}
+        if any(wl.startswith("asset") for wl in workloads):
+            for c in ("plain", "module"):
+                srv, path, hdrs, _ = workloads["asset 100 KB (gray user)"][c]
+                syscalls_seen[c] = syscalls(servers[srv], path, hdrs)
         totals = {}
         rss0 = {k: s.rss_kb() for k, s in servers.items()}
+
+        def measure(wl, order, duration):
+            for c, (srv, path, hdrs, _) in order:
+                s = servers[srv]
+                cpu0, user0 = s.cpu()
+                t0 = time.time()
+                n = wrk(s.port, path, hdrs, duration, a.conns)
+                dt = time.time() - t0
+                cpu, user = (x - x0 for x, x0 in zip(s.cpu(), (cpu0, user0)))
+                t = totals.setdefault((wl, c), [0, 0.0, 0.0, [], 0.0])
+                t[0] += n
+                t[1] += cpu
+                t[2] += dt
+                t[3].append(cpu / n)
+                t[4] += user
+
         for rnd in range(a.rounds):
             for wl, cs in workloads.items():
-                order = list(cs.items())
-                if rnd % 2:
-                    order.reverse()  # alternate who goes first
-                for c, (srv, path, hdrs, _) in order:
-                    s = servers[srv]
-                    cpu0, user0 = s.cpu()
-                    t0 = time.time()
-                    n = wrk(s.port, path, hdrs, a.duration, a.conns)
-                    dt = time.time() - t0
-                    cpu, user = (x - x0 for x, x0 in zip(s.cpu(), (cpu0, user0)))
-                    t = totals.setdefault((wl, c), [0, 0.0, 0.0, [], 0.0])
-                    t[0] += n
-                    t[1] += cpu
-                    t[2] += dt
-                    t[3].append(cpu / n)
-                    t[4] += user
+                runs = a.asset_runs if wl.startswith("asset") else 1
+                for rep in range(runs):
+                    order = list(cs.items())
+                    if (rnd * runs + rep) % 2:
+                        order.reverse()  # alternate who goes first
+                    measure(wl, order, max(1, round(a.duration / runs)))
             print(f"round {rnd + 1}/{a.rounds} done", flush=True)
 
         print()
@@ -452,8 +382,8 @@ def main():
         # "user": the worker's CPU in user space, where all of the module's own work is (it
         # makes the system calls nginx makes for the same response); the kernel's part, most of
         # the total, moves with loopback TCP and lock contention between the two cores
-        print(f"| workload | contender | req/s | worker CPU µs/req | user µs/req | ratio to plain | per round | target |")
-        print(f"|---|---|---:|---:|---:|---:|---|---|")
+        print("| workload | contender | req/s | worker CPU µs/req | user µs/req | ratio to plain | per round | target |")
+        print("|---|---|---:|---:|---:|---:|---|---|")
         for wl, cs in workloads.items():
             base = totals[(wl, next(iter(cs)))]
             base_us = base[1] / base[0] * 1e6
@@ -463,9 +393,31 @@ def main():
                 ratio = us / base_us
                 per = sorted(r / b for r, b in zip(rounds, base[3]))
                 t = targets.get((wl, c))
-                mark = "" if t is None else f"≤ {t:.2f}x {'met' if ratio <= t else 'UNMET'}"
+                if t is not None and wl.startswith("asset"):
+                    # judged on the module's own work (below): the kernel's part is the same
+                    # work for both, and moves more between runs than the whole target
+                    o = own(totals, wl, c, next(iter(cs)))
+                    mark = f"≤ {t:.2f}x {'met' if o <= t else 'UNMET'} (own work {o:.3f}x, below)"
+                else:
+                    mark = "" if t is None else f"≤ {t:.2f}x {'met' if ratio <= t else 'UNMET'}"
                 print(f"| {wl} | {c} | {n / dt:,.0f} | {us:.1f} | {user / n * 1e6:.1f} | {ratio:.2f}x | "
-                      f"{' '.join(f'{p:.2f}' for p in per)} | {mark} |")
+                      f"{spread(per)} | {mark} |")
+        print()
+        for wl in [w for w in ("asset 100 KB (gray user)",) if w in totals_wl(totals)]:
+            first = next(iter(workloads[wl]))
+            print(f"{wl}, the module's own work: worker user time per request over plain's, added to "
+                  f"plain's whole worker CPU per request (the system calls are the same, see below):")
+            for c in workloads[wl]:
+                if c != first:
+                    n, cpu, _, _, user = totals[(wl, c)]
+                    bn, bcpu, _, _, buser = totals[(wl, first)]
+                    print(f"  {c}: {(user / n - buser / bn) * 1e6:+.2f} µs user of plain's "
+                          f"{bcpu / bn * 1e6:.1f} µs -> {own(totals, wl, c, first):.3f}x")
+            for c, calls in syscalls_seen.items():
+                print(f"  system calls per request (strace -c, wrk -c1), {c}: " +
+                      ", ".join(f"{k} {v:.2f}" for k, v in sorted(calls.items())))
+            same = len({tuple(sorted(v.items())) for v in syscalls_seen.values()}) == 1
+            print("  the same system calls for each" if same else "  THE SYSTEM CALLS DIFFER")
         print()
         # the status zone's cost: the module with its counters against the same module without
         for wl in [w for w in ("asset 100 KB (gray user)", "entry 30 KB (gray user)") if w in totals_wl(totals)]:
