@@ -50,6 +50,11 @@ from bench_tree import FIRST, HEAD, LAST, rs256_token, write_tree
 from nginxproc import free_port, rss_kb, wait_listening, workers
 
 TICK = os.sysconf("SC_CLK_TCK")
+# the same fixed glibc malloc thresholds for every nginx: by default they move with what a
+# process has freed (a freed block mapped by mmap raises both), so two nginx serving the same
+# proxied page can settle one into giving its heap top back after each request and faulting it
+# in again (twice the CPU per request), the other not
+MALLOC = "glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304"
 
 
 def conf(kind, port, module, user, zone=True, origin=None):
@@ -131,7 +136,7 @@ class Server:
         with open(self.conf, "w") as f:
             f.write(text.replace(f"logs/{kind}", f"logs/{self.kind}"))
         self.proc = subprocess.Popen(["taskset", "-c", core, nginx, "-p", prefix + "/", "-c", self.conf],
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, env=dict(os.environ, GLIBC_TUNABLES=MALLOC))
         wait_listening(self.port, self.proc)
         self.worker = self.find_worker()
 
