@@ -20,18 +20,20 @@ nginx proxying it; the module's rows with a target from issue 13 say whether it 
 Every contender gets the same request as the module's row (the gray user's cookie), since nginx
 parses it whoever serves the file; "plain, no Cookie sent" shows that header's own cost.
 
-Debian's defaults `sendfile on; tcp_nopush on;` are on everywhere. Contenders alternate round by
-round. Every response is verified before timing. The figure that counts is the nginx worker's
-CPU time per request (user+sys from /proc/PID/stat over requests served); req/s is shown too.
+Debian's defaults `sendfile on; tcp_nopush on;` are on everywhere. Each round runs every
+contender five times (--runs), each for a fifth of the duration, alternating who goes first.
+Every response is verified before timing. The figure that counts is the nginx worker's CPU
+time per request (user+sys from /proc/PID/stat over requests served); req/s is shown too.
+Every nginx runs with the same fixed glibc malloc thresholds (MALLOC).
 
 The asset: nine tenths of the worker's CPU for a 100 KB file is the kernel's (sendfile and
 loopback TCP, whose softirq work lands on whichever task is running), and that part moves by
 ~10 % from one wrk run to the next, for plain nginx against itself too. So the asset workload
-runs in more, shorter runs (--asset-runs), has a second plain server as an A/A control (its
-ratio shows what the whole-CPU figure can resolve), and its target is judged on the module's
-own work: plain's worker CPU per request plus the module's extra user time, where all of the
-module's work is. That rests on the module making the same system calls per request as plain
-nginx, which the bench checks with strace before timing and prints.
+has a second plain server as an A/A control (its ratio shows what the whole-CPU figure can
+resolve), and its target is judged on the module's own work: plain's worker CPU per request
+plus the module's extra user time, where all of the module's work is. That rests on the
+module making the same system calls per request as plain nginx, which the bench checks with
+strace before timing and prints.
 """
 
 import argparse
@@ -236,10 +238,10 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--conns", type=int, default=16)
-    ap.add_argument("--asset-runs", type=int, default=5,
-                    help="the asset workload's contenders run this many times per round, each for "
-                         "duration / runs (the same time in all): more pairs to average the kernel's "
-                         "run-to-run moods over")
+    ap.add_argument("--runs", type=int, default=5,
+                    help="each contender runs this many times per round, each for duration / runs "
+                         "(the same time in all): more pairs to average the kernel's run-to-run "
+                         "moods over")
     ap.add_argument("--only", action="append", default=[],
                     help="run only the workloads whose name contains this (repeatable)")
     a = ap.parse_args()
@@ -370,7 +372,7 @@ def main():
 
         for rnd in range(a.rounds):
             for wl, cs in workloads.items():
-                runs = a.asset_runs if wl.startswith("asset") else 1
+                runs = max(1, a.runs)
                 for rep in range(runs):
                     order = list(cs.items())
                     if (rnd * runs + rep) % 2:
