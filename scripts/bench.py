@@ -249,6 +249,8 @@ def main():
     if shutil.which("wrk") is None:
         sys.exit("wrk not found")
 
+    # a SIGTERM (timeout, kill) still stops every nginx started here
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     prefix = tempfile.mkdtemp(prefix="fg-bench-")
     for d in ("conf", "logs", "html"):
         os.makedirs(os.path.join(prefix, d))
@@ -344,7 +346,8 @@ def main():
                 hs["Set-Cookie"] = " ".join(h.get_all("Set-Cookie") or [])
                 if st != 200 or not verify(st, hs, b):
                     raise SystemExit(f"verification failed: {wl} / {c}: status {st}, {len(b)} bytes, headers {h}")
-        print(f"verified every response; {a.rounds} rounds x {a.duration:g} s per contender and workload, "
+        print(f"verified every response; {a.rounds} rounds x {max(1, a.runs)} runs x "
+              f"{max(1, round(a.duration / max(1, a.runs)))} s per contender and workload, "
               f"wrk -c{a.conns} on core 1, nginx worker on core 0", flush=True)
 
         syscalls_seen = {}
@@ -383,13 +386,13 @@ def main():
         print()
         # the ratio is to the workload's first row: plain nginx serving the final file by sendfile,
         # or plain nginx proxying it for the proxied workload, measured in the same rounds
-        # "per round": the ratio within each round (the two measured minutes apart at most),
-        # lowest to highest, to tell a row's cost from the machine's moods; the target is
-        # judged on the ratio of the totals, as before
+        # "per run": the ratio within each run (the two measured seconds apart), lowest,
+        # median and highest, to tell a row's cost from the machine's moods; the target is
+        # judged on the ratio of the totals (the asset's on the module's own work, below)
         # "user": the worker's CPU in user space, where all of the module's own work is (it
         # makes the system calls nginx makes for the same response); the kernel's part, most of
         # the total, moves with loopback TCP and lock contention between the two cores
-        print("| workload | contender | req/s | worker CPU µs/req | user µs/req | ratio to plain | per round | target |")
+        print("| workload | contender | req/s | worker CPU µs/req | user µs/req | ratio to plain | per run | target |")
         print("|---|---|---:|---:|---:|---:|---|---|")
         for wl, cs in workloads.items():
             base = totals[(wl, next(iter(cs)))]
