@@ -9,7 +9,7 @@
 //!   all workers ([`evaluate`]): the worker that claims the second takes the zone lock,
 //!   records the window, judges it, ticks the rollout, stores the state and logs the
 //!   transition — once, in that worker.
-//! - PATCH `pause` / `resume` / `reset` go through [`control`].
+//! - PATCH `pause` / `resume` / `reset` go through [`crate::control`].
 
 use frontend_gray_core::release::{
     claim_second, evaluate as evaluate_once, plan_hash, Phase, RolloutState, Sample, SeqWords,

@@ -87,7 +87,7 @@ impl std::fmt::Debug for Uid {
 static PROCESS: AtomicU64 = AtomicU64::new(0);
 
 /// To be called once in each new process that makes uids (nginx's worker start): the process
-/// id and a fresh OS-seeded key, so that [`random_u64`] needs no system call.
+/// id and a fresh OS-seeded key, so that `random_u64` needs no system call.
 pub fn set_process(pid: u32) {
     let mut h = RandomState::new().build_hasher();
     h.write_u32(pid);

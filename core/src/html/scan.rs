@@ -272,7 +272,7 @@ impl Scanner {
     }
 
     /// Pieces of page bytes borrow from `chunk`, except around a held-back `<`: that is joined
-    /// with the next few bytes only ([`JOIN`]), so the rest of the chunk still comes out as
+    /// with the next few bytes only (`JOIN`), so the rest of the chunk still comes out as
     /// slices of it (which a caller may send without copying). Nothing is allocated.
     pub fn feed(&mut self, mut chunk: &[u8], f: &mut impl FnMut(Piece)) {
         while self.held > 0 && !chunk.is_empty() {

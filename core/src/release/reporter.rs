@@ -2,7 +2,7 @@
 //! the query of the reports it sends.
 //!
 //! The script reports uncaught errors and unhandled rejections, at most
-//! [`MAX_REPORTS`](super::token::MAX_REPORTS) a page view, by
+//! [`MAX_REPORTS`] a page view, by
 //! `navigator.sendBeacon(BEACON + "?t=" + TOKEN + "&n=" + SEQ, text)` (text: for an error
 //! `message filename:line:col`, for a rejection the reason as a string; at most 1000
 //! characters). It only adds two listeners on `window`, not capturing, and reports only

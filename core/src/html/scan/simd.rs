@@ -510,7 +510,7 @@ fn gather(h: u64) -> u64 {
     ((h >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
 }
 
-/// [`classify`] eight bytes at a time, with no SIMD instructions.
+/// [`Classify::classify`] eight bytes at a time, with no SIMD instructions.
 fn classify_swar(b: &[u8; 64]) -> Masks {
     let mut m = Masks::default();
     for (k, c) in b.chunks_exact(8).enumerate() {
