@@ -56,6 +56,8 @@ TICK = os.sysconf("SC_CLK_TCK")
 # process has freed (a freed block mapped by mmap raises both), so two nginx serving the same
 # proxied page can settle one into giving its heap top back after each request and faulting it
 # in again (twice the CPU per request), the other not
+# the asset workload, judged on the module's own work (see above)
+ASSET = "asset 100 KB (gray user)"
 MALLOC = "glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304"
 
 
@@ -191,11 +193,13 @@ def wrk(port, path, headers, duration, conns):
 
 
 def own(totals, wl, c, first):
-    """The contender's worker CPU per request with plain's kernel part: plain's whole worker CPU
-    plus the difference in user time, over plain's (the module's work is all in user space)."""
+    """The contender's extra user time per request over plain's (s), and its worker CPU per
+    request with plain's kernel part as a ratio: plain's whole worker CPU plus that difference,
+    over plain's (the module's work is all in user space)."""
     n, _, _, _, user = totals[(wl, c)]
     bn, bcpu, _, _, buser = totals[(wl, first)]
-    return (bcpu / bn + user / n - buser / bn) / (bcpu / bn)
+    extra = user / n - buser / bn
+    return extra, 1 + extra / (bcpu / bn)
 
 
 def spread(per):
@@ -246,6 +250,8 @@ def main():
                     help="run only the workloads whose name contains this (repeatable)")
     a = ap.parse_args()
     a.nginx, a.module = os.path.abspath(a.nginx), os.path.abspath(a.module)  # nginx runs with -p <tmp>
+    runs = max(1, a.runs)
+    run_s = max(1, round(a.duration / runs))  # each run's length: the round's time shared out
     if shutil.which("wrk") is None:
         sys.exit("wrk not found")
 
@@ -272,7 +278,7 @@ def main():
                                         and "x-higress-tag=gray" in h.get("Set-Cookie", ""))
     ssr_plain = lambda size: lambda s, h, b: b"{version}" in b and len(b) > size and b'id="__STATE__"' in b
     workloads = {
-        "asset 100 KB (gray user)": {
+        ASSET: {
             "plain": ("plain", "/mfe/app1/gray/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
             "plain, a second server (A/A)": ("plain2", "/mfe/app1/gray/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
             "module": ("module", "/app1/js/app.js", asset_cookie, lambda s, h, b: len(b) == 100 * 1024),
@@ -321,7 +327,7 @@ def main():
             sys.exit("no workload matches --only")
     # the targets (issue 13): worker CPU per request of the module against the workload's first row
     targets = {
-        ("asset 100 KB (gray user)", "module"): 1.02,
+        (ASSET, "module"): 1.02,
         ("entry 30 KB (gray user)", "module"): 1.15,
         ("SSR entry 300 KB, tag-dense (gray user)", "module"): 1.3,
         ("new user, percentage mode", "module"): 1.2,
@@ -346,14 +352,14 @@ def main():
                 hs["Set-Cookie"] = " ".join(h.get_all("Set-Cookie") or [])
                 if st != 200 or not verify(st, hs, b):
                     raise SystemExit(f"verification failed: {wl} / {c}: status {st}, {len(b)} bytes, headers {h}")
-        print(f"verified every response; {a.rounds} rounds x {max(1, a.runs)} runs x "
-              f"{max(1, round(a.duration / max(1, a.runs)))} s per contender and workload, "
+        print(f"verified every response; {a.rounds} rounds x {runs} runs x "
+              f"{run_s} s per contender and workload, "
               f"wrk -c{a.conns} on core 1, nginx worker on core 0", flush=True)
 
         syscalls_seen = {}
-        if any(wl.startswith("asset") for wl in workloads):
+        if ASSET in workloads:
             for c in ("plain", "module"):
-                srv, path, hdrs, _ = workloads["asset 100 KB (gray user)"][c]
+                srv, path, hdrs, _ = workloads[ASSET][c]
                 syscalls_seen[c] = syscalls(servers[srv], path, hdrs)
         totals = {}
         rss0 = {k: s.rss_kb() for k, s in servers.items()}
@@ -375,12 +381,11 @@ def main():
 
         for rnd in range(a.rounds):
             for wl, cs in workloads.items():
-                runs = max(1, a.runs)
                 for rep in range(runs):
                     order = list(cs.items())
                     if (rnd * runs + rep) % 2:
                         order.reverse()  # alternate who goes first
-                    measure(wl, order, max(1, round(a.duration / runs)))
+                    measure(wl, order, run_s)
             print(f"round {rnd + 1}/{a.rounds} done", flush=True)
 
         print()
@@ -403,26 +408,27 @@ def main():
                 ratio = us / base_us
                 per = sorted(r / b for r, b in zip(rounds, base[3]))
                 t = targets.get((wl, c))
-                if t is not None and wl.startswith("asset"):
+                if t is not None and wl == ASSET:
                     # judged on the module's own work (below): the kernel's part is the same
                     # work for both, and moves more between runs than the whole target
-                    o = own(totals, wl, c, next(iter(cs)))
+                    o = own(totals, wl, c, next(iter(cs)))[1]
                     mark = f"≤ {t:.2f}x {'met' if o <= t else 'UNMET'} (own work {o:.3f}x, below)"
                 else:
                     mark = "" if t is None else f"≤ {t:.2f}x {'met' if ratio <= t else 'UNMET'}"
                 print(f"| {wl} | {c} | {n / dt:,.0f} | {us:.1f} | {user / n * 1e6:.1f} | {ratio:.2f}x | "
                       f"{spread(per)} | {mark} |")
         print()
-        for wl in [w for w in ("asset 100 KB (gray user)",) if w in totals_wl(totals)]:
+        if ASSET in totals_wl(totals):
+            wl = ASSET
             first = next(iter(workloads[wl]))
             print(f"{wl}, the module's own work: worker user time per request over plain's, added to "
                   f"plain's whole worker CPU per request (the system calls are the same, see below):")
             for c in workloads[wl]:
                 if c != first:
-                    n, cpu, _, _, user = totals[(wl, c)]
-                    bn, bcpu, _, _, buser = totals[(wl, first)]
-                    print(f"  {c}: {(user / n - buser / bn) * 1e6:+.2f} µs user of plain's "
-                          f"{bcpu / bn * 1e6:.1f} µs -> {own(totals, wl, c, first):.3f}x")
+                    bn, bcpu = totals[(wl, first)][:2]
+                    extra, ratio = own(totals, wl, c, first)
+                    print(f"  {c}: {extra * 1e6:+.2f} µs user of plain's {bcpu / bn * 1e6:.1f} µs "
+                          f"-> {ratio:.3f}x")
             for c, calls in syscalls_seen.items():
                 print(f"  system calls per request (strace -c, wrk -c1), {c}: " +
                       ", ".join(f"{k} {v:.2f}" for k, v in sorted(calls.items())))
@@ -430,7 +436,7 @@ def main():
             print("  the same system calls for each" if same else "  THE SYSTEM CALLS DIFFER")
         print()
         # the status zone's cost: the module with its counters against the same module without
-        for wl in [w for w in ("asset 100 KB (gray user)", "entry 30 KB (gray user)") if w in totals_wl(totals)]:
+        for wl in [w for w in (ASSET, "entry 30 KB (gray user)") if w in totals_wl(totals)]:
             on, off = totals[(wl, "module")], totals[(wl, "module, status zone off")]
             print(f"status zone, {wl}: {(on[1] / on[0]) / (off[1] / off[0]) * 100 - 100:+.1f} % worker CPU per request")
         _, _, st = fetch(servers["module"].port, "/gray/status", {})
